@@ -1,0 +1,6 @@
+//! Server functions, each with its server-only half in an `ssr` submodule.
+
+pub mod auth;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;

@@ -1,0 +1,21 @@
+//! The `switchboard` binary's library half, so integration tests drive the real server.
+//!
+//! - [`cli`]       — command-line interface.
+//! - [`config`]    — typed configuration from the environment.
+//! - [`startup`]   — `Application::build`, the router, graceful shutdown.
+//! - [`database`]  — the embedded PostgreSQL or `DATABASE_URL`, migrated.
+//! - [`state`]     — `AppState` and its sub-states.
+//! - [`auth`]      — sessions, the signed-in user, page guard and CSRF origin check.
+//! - [`error`]     — `ApiError`, the one error type of JSON endpoints.
+//! - [`telemetry`] — tracing set-up and request spans.
+//! - [`routes`]    — handlers grouped by what they serve.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,3 @@
+//! HTTP handlers, grouped by what they serve.
+
+pub mod health;

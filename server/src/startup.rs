@@ -1,0 +1,155 @@
+//! Building and running the server: `Application::build`, `port`, `run_until_stopped`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use app::api::ssr::ServerContext;
+use app::{App, shell};
+use axum::Router;
+use axum::middleware;
+use axum::routing::get;
+use leptos::prelude::{LeptosOptions, provide_context};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::config::Config;
+use crate::database::Database;
+use crate::routes::health;
+use crate::state::AppState;
+use crate::{auth, telemetry};
+
+/// A server that is bound and connected, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    router: Router,
+    database: Database,
+    sessions: PostgresStore,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Binds the listener, opens and migrates the database, and builds the router.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {} (set LEPTOS_SITE_ADDR to use another address)", config.addr))?;
+        let addr = listener.local_addr()?;
+        let database = Database::open(&config.database).await?;
+        let leptos = LeptosOptions::builder()
+            .output_name("switchboard")
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let state = AppState { pool: database.pool.clone(), config: Arc::new(config), leptos };
+        let sessions = session_store(&state)?;
+        let router = router(state, sessions.clone());
+        tracing::info!("serving on http://{addr}");
+        Ok(Self { listener, port: addr.port(), router, database, sessions, shutdown: CancellationToken::new() })
+    }
+
+    /// The port actually bound (tests listen on port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Cancel it to stop the server as SIGTERM would.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGTERM, ctrl-c or the shutdown token; lets in-flight
+    /// requests finish, then closes the database (stopping an embedded cluster).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let cleanup = tokio::spawn(self.sessions.continuously_delete_expired(Duration::from_secs(3600)));
+        let shutdown = self.shutdown.clone();
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    _ = shutdown_signal() => {}
+                    _ = shutdown.cancelled() => {}
+                }
+                tracing::info!("shutting down: finishing requests in flight");
+            })
+            .await;
+        cleanup.abort();
+        let closed = self.database.close().await;
+        served.context("server error")?;
+        closed
+    }
+}
+
+fn session_store(state: &AppState) -> anyhow::Result<PostgresStore> {
+    PostgresStore::new(state.pool.clone())
+        .with_schema_name("public")
+        .and_then(|store| store.with_table_name("sessions"))
+        .map_err(|e| anyhow::anyhow!(e))
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState, sessions: PostgresStore) -> Router {
+    let context = ServerContext { pool: state.pool.clone() };
+    let provide = {
+        let context = context.clone();
+        move || provide_context(context.clone())
+    };
+    let leptos = state.leptos.clone();
+    // Also mounts every server function under /api with the same context.
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, generate_route_list(App), provide, {
+            let leptos = leptos.clone();
+            move || shell(leptos.clone())
+        })
+        .route_layer(middleware::from_fn(auth::guard_pages));
+
+    let sessions = SessionManagerLayer::new(sessions)
+        .with_name("switchboard_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(pages)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::load_user))
+        .layer(sessions)
+        .layer(middleware::from_fn(auth::same_origin_writes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,133 @@
+//! The `switchboard` binary itself: start-up errors, and the embedded database's lifecycle.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use switchboard::postgres::{EmbeddedOptions, EmbeddedPostgres, PgBinaries};
+use switchboard::testing::tools_dir;
+
+fn switchboard() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    // Isolate from a developer's .env and environment.
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SWITCHBOARD_TOOLS_DIR", tools_dir())
+        .current_dir(std::env::temp_dir());
+    cmd
+}
+
+fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_a_message_naming_the_variable() {
+    let output = switchboard().env("RAG_CHUNK_LIMIT", "many").output().unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("RAG_CHUNK_LIMIT must be a whole number from 1 to 50, got \"many\""), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_database_without_pgvector_is_refused_by_name() {
+    // A copy of the PostgreSQL install with the vector extension removed.
+    let copy = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(tools_dir().join("pgserver"))
+        .arg(tools_dir().join("pgserver.libs"))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let extensions = copy.path().join("pgserver/pginstall/share/postgresql/extension");
+    let extensions = if extensions.is_dir() { extensions } else { copy.path().join("pgserver/pginstall/share/extension") };
+    let mut removed = 0;
+    for entry in std::fs::read_dir(&extensions).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("vector") {
+            std::fs::remove_file(path).unwrap();
+            removed += 1;
+        }
+    }
+    assert!(removed > 0, "found the vector extension files to remove in {}", extensions.display());
+    let data = tempfile::tempdir().unwrap();
+    let cluster = EmbeddedPostgres::start(EmbeddedOptions {
+        binaries: PgBinaries::locate(copy.path()).unwrap(),
+        data_dir: data.path().join("pg"),
+        ephemeral: true,
+    })
+    .await
+    .unwrap();
+
+    let output = switchboard()
+        .env("DATABASE_URL", cluster.url())
+        .env("LEPTOS_SITE_ADDR", free_addr())
+        .arg("migrate")
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(all.contains("no `vector` extension"), "{all}");
+    cluster.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_embedded_database_starts_with_the_server_and_stops_with_it() {
+    let data = tempfile::tempdir().unwrap();
+    let addr = free_addr();
+    let mut child = switchboard()
+        .env("SWITCHBOARD_DATA_DIR", data.path())
+        .env("LEPTOS_SITE_ADDR", &addr)
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let ready = wait_until_ready(&format!("http://{addr}/readyz"), Duration::from_secs(60)).await;
+    assert!(ready, "the server never became ready");
+    let pg_dir = data.path().join("postgres");
+    assert!(pg_dir.join("PG_VERSION").is_file(), "initdb ran in {}", pg_dir.display());
+    assert!(pg_dir.join("postmaster.pid").is_file(), "postgres is running");
+
+    let term = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(term.success());
+    let status = wait_for_exit(&mut child, Duration::from_secs(30));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "clean exit on SIGTERM");
+    assert!(!pg_dir.join("postmaster.pid").exists(), "postgres stopped with the server");
+
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+    let announced = stdout.lines().any(|l| l.contains("embedded PostgreSQL at") && l.contains("DATABASE_URL"));
+    assert!(announced, "one line says where the data lives and how to use another database:\n{stdout}");
+}
+
+async fn wait_until_ready(url: &str, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Ok(response) = reqwest::get(url).await {
+            if response.status().is_success() {
+                return true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn wait_for_exit(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+

@@ -1,0 +1,138 @@
+//! `spawn_app` and `TestApp`: a running server plus typed helpers to talk to it.
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, LOCATION};
+use server::config::Config;
+use server::startup::Application;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+/// A running server on its own fresh database.
+pub(crate) struct TestApp {
+    pub(crate) address: String,
+    pub(crate) pool: PgPool,
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub(crate) client: reqwest::Client,
+    shutdown: CancellationToken,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// What a server function answered to a hydrated page.
+#[derive(Debug)]
+pub(crate) struct FnResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) location: Option<String>,
+    pub(crate) body: String,
+}
+
+impl FnResponse {
+    /// The `AppError` the server function returned, decoded from its JSON body.
+    #[track_caller]
+    pub(crate) fn app_error(&self) -> app::error::AppError {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not an AppError ({e}): {}", self.body))
+    }
+}
+
+/// Starts the server with `extra` environment on top of the test defaults.
+pub(crate) async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        server::telemetry::init(&server::config::LogConfig { level: "info,server=debug".into(), json: false });
+    }
+    let (url, pool) = switchboard::testing::fresh_database().await;
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), url),
+        ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
+        ("LEPTOS_SITE_ROOT".into(), std::env::temp_dir().join("switchboard-no-site").display().to_string()),
+    ]);
+    for (k, v) in extra {
+        vars.insert((*k).into(), (*v).into());
+    }
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+    let app = Application::build(config).await.expect("build the app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client");
+    TestApp { address, pool, client, shutdown, server }
+}
+
+/// Starts the server with the test defaults.
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+impl TestApp {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Calls a server function the way a hydrated page does.
+    pub(crate) async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> FnResponse {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("POST server fn");
+        Self::fn_response(response).await
+    }
+
+    /// Posts a form the way a browser without JavaScript does (from `referer`).
+    pub(crate) async fn post_form(&self, endpoint: &str, referer: &str, form: &[(&str, &str)]) -> FnResponse {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(ACCEPT, "text/html")
+            .header(reqwest::header::REFERER, self.url(referer))
+            .header(reqwest::header::ORIGIN, &self.address)
+            .form(form)
+            .send()
+            .await
+            .expect("POST form");
+        Self::fn_response(response).await
+    }
+
+    async fn fn_response(response: reqwest::Response) -> FnResponse {
+        let status = response.status();
+        let location = response.headers().get(LOCATION).map(|v| v.to_str().expect("ascii").to_owned());
+        let body = response.text().await.expect("body");
+        FnResponse { status, location, body }
+    }
+
+    pub(crate) async fn sign_up(&self, org: &str, email: &str, password: &str) -> FnResponse {
+        self.call("signup", &[("org_name", org), ("name", "Test Owner"), ("email", email), ("password", password)]).await
+    }
+
+    pub(crate) async fn log_in(&self, email: &str, password: &str) -> FnResponse {
+        self.call("login", &[("email", email), ("password", password)]).await
+    }
+
+    pub(crate) async fn log_out(&self) -> FnResponse {
+        self.call("logout", &[]).await
+    }
+
+    /// Who the server thinks we are (the `current_user` server function).
+    pub(crate) async fn whoami(&self) -> Option<app::dto::UserView> {
+        let response = self.call("me", &[]).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        serde_json::from_str(&response.body).expect("UserView JSON")
+    }
+
+    /// Stops the server as SIGTERM would, and waits for it.
+    pub(crate) async fn stop(self) {
+        self.shutdown.cancel();
+        self.server.await.expect("server task").expect("clean shutdown");
+    }
+}

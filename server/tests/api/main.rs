@@ -1,0 +1,7 @@
+//! Integration tests: the real server on port 0, a real PostgreSQL, a fresh database per test.
+//! One test binary, so one throw-away cluster serves them all.
+
+mod accounts;
+mod binary;
+mod health;
+mod helpers;

@@ -1,0 +1,30 @@
+//! Switchboard's engine: everything that is not UI.
+//!
+//! # Layout
+//!
+//! Pure (no I/O, no tokio, no clock; tested with plain unit tests):
+//! - [`audio`]    — G.711 μ-law codec, band-limited streaming resampler, frame and level helpers.
+//! - [`twilio`]   — Media Streams messages, TwiML builder, `X-Twilio-Signature`.
+//! - [`realtime`] — OpenAI Realtime (GA) client and server events.
+//! - [`call`]     — `CallSession`, the sans-I/O state machine of one phone call.
+//! - [`rag`]      — structure-aware chunking of extracted text, with heading paths and token counts.
+//!
+//! I/O (tokio, sockets, PostgreSQL):
+//! - [`engines`]  — the neutral event vocabulary every voice engine speaks, and the engines.
+//! - [`postgres`] — the embedded PostgreSQL + pgvector cluster used when no `DATABASE_URL` is given.
+//! - [`store`]    — the database: pool, migrations, one module per aggregate, every query scoped by organization.
+//! - [`accounts`] — sign-up, log-in and password hashing on top of the store.
+//! - [`knowledge`] — text extraction (txt, md, html, pdf, docx) and the embedders, local model included.
+//! - [`testing`]  — test support: a throw-away cluster per test process, a fresh database per test.
+
+pub mod accounts;
+pub mod audio;
+pub mod call;
+pub mod engines;
+pub mod knowledge;
+pub mod postgres;
+pub mod rag;
+pub mod realtime;
+pub mod store;
+pub mod testing;
+pub mod twilio;
