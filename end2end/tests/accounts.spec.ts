@@ -15,9 +15,18 @@ test('the stylesheet carries the Tailwind classes the pages use', async ({ reque
 });
 
 test('a signed-out visitor is sent to log in, and back afterwards', async ({ page }) => {
+  const email = uniqueEmail('returning');
+  await signUp(page, 'Return Trips', 'Rita', email, PASSWORD);
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+
   await page.goto('/calls');
-  await expect(page).toHaveURL(/\/login\?next=%2Fcalls$/);
-  await expect(page.getByRole('heading', { name: 'Log in to your account' })).toBeVisible();
+  await expect(page).toHaveURL(/\/login\?next=\/calls$/);
+  await logIn(page, email, PASSWORD);
+
+  await expect(page).toHaveURL(/\/calls$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Calls' })).toBeVisible();
 });
 
 test.describe('without JavaScript', () => {
