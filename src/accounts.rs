@@ -8,9 +8,9 @@
 
 use std::fmt;
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -318,7 +318,16 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "ana", "ana@", "@example.com", "ana@example", "a b@example.com", "ana@.com", "a@b@c.com"] {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a b@example.com",
+            "ana@.com",
+            "a@b@c.com",
+        ] {
             assert!(
                 matches!(Email::parse(bad), Err(AccountError::InvalidEmail)),
                 "{bad:?} was accepted"
@@ -357,14 +366,27 @@ mod tests {
         sign_up(&pool, form).await.unwrap();
         let now = OffsetDateTime::now_utc();
         for _ in 0..MAX_FAILURES {
-            let err = log_in(&pool, "ana@example.com", "wrong", None, now).await.unwrap_err();
+            let err = log_in(&pool, "ana@example.com", "wrong", None, now)
+                .await
+                .unwrap_err();
             assert!(matches!(err, AccountError::InvalidCredentials), "{err:?}");
         }
         let blocked = log_in(&pool, "ana@example.com", "correct horse battery", None, now).await;
-        assert!(matches!(blocked, Err(AccountError::TooManyAttempts { .. })), "{blocked:?}");
+        assert!(
+            matches!(blocked, Err(AccountError::TooManyAttempts { .. })),
+            "{blocked:?}"
+        );
 
         let later = now + FAILURE_WINDOW + Duration::seconds(1);
-        let user = log_in(&pool, "ana@example.com", "correct horse battery", None, later).await.unwrap();
+        let user = log_in(
+            &pool,
+            "ana@example.com",
+            "correct horse battery",
+            None,
+            later,
+        )
+        .await
+        .unwrap();
         assert_eq!(user.email, "ana@example.com");
         assert_eq!(user.role, Role::Owner);
     }
@@ -383,8 +405,13 @@ mod tests {
         for _ in 0..MAX_FAILURES - 1 {
             let _ = log_in(&pool, "bo@example.com", "wrong", None, now).await;
         }
-        log_in(&pool, "bo@example.com", "correct horse battery", None, now).await.unwrap();
-        let (failures, _) = store::accounts::login_failures_since(&pool, "bo@example.com", now - FAILURE_WINDOW).await.unwrap();
+        log_in(&pool, "bo@example.com", "correct horse battery", None, now)
+            .await
+            .unwrap();
+        let (failures, _) =
+            store::accounts::login_failures_since(&pool, "bo@example.com", now - FAILURE_WINDOW)
+                .await
+                .unwrap();
         assert_eq!(failures, 0);
     }
 
@@ -392,6 +419,10 @@ mod tests {
     fn the_dummy_hash_is_a_valid_argon2id_hash() {
         let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
-        assert!(Argon2::default().verify_password(b"anything", &parsed).is_err());
+        assert!(
+            Argon2::default()
+                .verify_password(b"anything", &parsed)
+                .is_err()
+        );
     }
 }

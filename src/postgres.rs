@@ -226,7 +226,11 @@ impl EmbeddedPostgres {
         cmd.args(["-c", "unix_socket_directories="]);
         cmd.args(["-c", "max_connections=300"]);
         if options.ephemeral {
-            for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] {
+            for setting in [
+                "fsync=off",
+                "synchronous_commit=off",
+                "full_page_writes=off",
+            ] {
                 cmd.args(["-c", setting]);
             }
             cmd.env("SWITCHBOARD_PG_DISPOSE", &data_dir);

@@ -26,9 +26,17 @@ pub async fn start_cluster() -> Result<EmbeddedPostgres, EmbeddedError> {
     let dir = tempfile::Builder::new()
         .prefix("switchboard-pg-")
         .tempdir()
-        .map_err(|source| EmbeddedError::Io { context: "create a temporary directory".into(), source })?
+        .map_err(|source| EmbeddedError::Io {
+            context: "create a temporary directory".into(),
+            source,
+        })?
         .keep();
-    EmbeddedPostgres::start(EmbeddedOptions { binaries, data_dir: dir, ephemeral: true }).await
+    EmbeddedPostgres::start(EmbeddedOptions {
+        binaries,
+        data_dir: dir,
+        ephemeral: true,
+    })
+    .await
 }
 
 /// The admin URL of this process's shared test cluster, starting it if needed.
@@ -74,12 +82,18 @@ pub fn cluster_url() -> &'static str {
 pub async fn fresh_database() -> (String, PgPool) {
     let admin = cluster_url();
     let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-    store::create_database(admin, &name).await.expect("create a test database");
+    store::create_database(admin, &name)
+        .await
+        .expect("create a test database");
     let url = match admin.rsplit_once('/') {
         Some((base, _)) => format!("{base}/{name}"),
         None => unreachable!("cluster URLs end with a database name"),
     };
-    let pool = store::connect(&url, 5).await.expect("connect to the test database");
-    store::migrate(&pool).await.expect("migrate the test database");
+    let pool = store::connect(&url, 5)
+        .await
+        .expect("connect to the test database");
+    store::migrate(&pool)
+        .await
+        .expect("migrate the test database");
     (url, pool)
 }

@@ -18,6 +18,10 @@ pub struct UserView {
 impl UserView {
     /// What to call the user in the navigation.
     pub fn display_name(&self) -> &str {
-        if self.name.is_empty() { &self.email } else { &self.name }
+        if self.name.is_empty() {
+            &self.email
+        } else {
+            &self.name
+        }
     }
 }

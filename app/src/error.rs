@@ -3,9 +3,9 @@
 //! Client-caused variants carry a sentence for the person at the keyboard;
 //! [`AppError::Internal`] renders a fixed sentence — the details go to the log.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 /// An error a page can show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
@@ -41,7 +41,10 @@ pub enum AppError {
 impl AppError {
     /// A field error.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        AppError::Field { field: field.to_owned(), message: message.into() }
+        AppError::Field {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 
     /// The message for `field`, if this error is about it.

@@ -83,7 +83,10 @@ pub async fn guard_pages(request: Request, next: Next) -> Response {
 /// Requests without browser headers (API clients, Twilio) pass: they carry no
 /// session cookie a forgery could ride on.
 pub async fn same_origin_writes(request: Request<Body>, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if safe || is_same_origin(request.headers()) {
         next.run(request).await
     } else {
@@ -110,7 +113,9 @@ fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -132,15 +137,30 @@ mod tests {
 
     #[test]
     fn same_origin_posts_pass_and_foreign_ones_do_not() {
-        assert!(is_same_origin(&headers(&[("host", "app.example"), ("origin", "https://app.example")])));
-        assert!(!is_same_origin(&headers(&[("host", "app.example"), ("origin", "https://evil.example")])));
-        assert!(!is_same_origin(&headers(&[("host", "app.example"), ("origin", "null")])));
-        assert!(!is_same_origin(&headers(&[("host", "app.example"), ("sec-fetch-site", "cross-site")])));
+        assert!(is_same_origin(&headers(&[
+            ("host", "app.example"),
+            ("origin", "https://app.example")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            ("host", "app.example"),
+            ("origin", "https://evil.example")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            ("host", "app.example"),
+            ("origin", "null")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            ("host", "app.example"),
+            ("sec-fetch-site", "cross-site")
+        ])));
         assert!(is_same_origin(&headers(&[("host", "app.example")])));
     }
 
     #[test]
     fn next_paths_are_percent_encoded() {
-        assert_eq!(urlencode("/calls?page=2&q=a b"), "/calls%3Fpage%3D2%26q%3Da%20b");
+        assert_eq!(
+            urlencode("/calls?page=2&q=a b"),
+            "/calls%3Fpage%3D2%26q%3Da%20b"
+        );
     }
 }

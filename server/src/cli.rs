@@ -37,7 +37,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(&config.log);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let app = Application::build(config).await.context("start-up failed")?;
+            let app = Application::build(config)
+                .await
+                .context("start-up failed")?;
             app.run_until_stopped().await
         }
         Command::Migrate => {

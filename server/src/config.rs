@@ -127,78 +127,132 @@ impl Config {
 
     /// Reads configuration through `lookup` (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
-        let addr = parse_or(&get, "LEPTOS_SITE_ADDR", "127.0.0.1:3000".parse().expect("valid"), "must be an address like 127.0.0.1:3000")?;
+        let addr = parse_or(
+            &get,
+            "LEPTOS_SITE_ADDR",
+            "127.0.0.1:3000".parse().expect("valid"),
+            "must be an address like 127.0.0.1:3000",
+        )?;
         let public_base_url = match get("PUBLIC_BASE_URL") {
             Some(url) => http_url("PUBLIC_BASE_URL", &url)?,
             None => format!("http://{addr}"),
         };
         let database = match get("DATABASE_URL") {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                DatabaseConfig::External { url: Secret::new(url) }
+                DatabaseConfig::External {
+                    url: Secret::new(url),
+                }
             }
             Some(_) => {
                 return Err(ConfigError {
                     variable: "DATABASE_URL",
-                    problem: "must start with postgres:// (or unset it to use the embedded PostgreSQL)".into(),
+                    problem:
+                        "must start with postgres:// (or unset it to use the embedded PostgreSQL)"
+                            .into(),
                 });
             }
             None => {
-                let data: PathBuf = get("SWITCHBOARD_DATA_DIR").unwrap_or_else(|| "data".into()).into();
+                let data: PathBuf = get("SWITCHBOARD_DATA_DIR")
+                    .unwrap_or_else(|| "data".into())
+                    .into();
                 DatabaseConfig::Embedded {
                     data_dir: data.join("postgres"),
-                    tools_dir: get("SWITCHBOARD_TOOLS_DIR").unwrap_or_else(|| ".tools".into()).into(),
+                    tools_dir: get("SWITCHBOARD_TOOLS_DIR")
+                        .unwrap_or_else(|| ".tools".into())
+                        .into(),
                 }
             }
         };
         let openai = OpenAiConfig {
             api_key: get("OPENAI_API_KEY").map(Secret::new),
-            base_url: http_url("OPENAI_BASE_URL", &get("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()))?,
+            base_url: http_url(
+                "OPENAI_BASE_URL",
+                &get("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
+            )?,
             realtime_model: get("OPENAI_REALTIME_MODEL").unwrap_or_else(|| "gpt-realtime".into()),
             summary_model: get("OPENAI_SUMMARY_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
         };
         let twilio = TwilioConfig {
             account_sid: get("TWILIO_ACCOUNT_SID"),
             auth_token: get("TWILIO_AUTH_TOKEN").map(Secret::new),
-            api_base: http_url("TWILIO_API_BASE", &get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".into()))?,
+            api_base: http_url(
+                "TWILIO_API_BASE",
+                &get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".into()),
+            )?,
         };
         if let Some(sid) = &twilio.account_sid {
             if !(sid.starts_with("AC") && sid.len() == 34) {
                 return Err(ConfigError {
                     variable: "TWILIO_ACCOUNT_SID",
-                    problem: "must be your Twilio Account SID: 34 characters starting with AC".into(),
+                    problem: "must be your Twilio Account SID: 34 characters starting with AC"
+                        .into(),
                 });
             }
         }
-        let chunk_limit: u32 = parse_or(&get, "RAG_CHUNK_LIMIT", 5, "must be a whole number from 1 to 50")?;
+        let chunk_limit: u32 = parse_or(
+            &get,
+            "RAG_CHUNK_LIMIT",
+            5,
+            "must be a whole number from 1 to 50",
+        )?;
         if !(1..=50).contains(&chunk_limit) {
-            return Err(ConfigError { variable: "RAG_CHUNK_LIMIT", problem: format!("must be a whole number from 1 to 50, got {chunk_limit}") });
+            return Err(ConfigError {
+                variable: "RAG_CHUNK_LIMIT",
+                problem: format!("must be a whole number from 1 to 50, got {chunk_limit}"),
+            });
         }
-        let similarity_threshold: f32 = parse_or(&get, "RAG_SIMILARITY_THRESHOLD", 0.7, "must be a number from 0 to 1, like 0.7")?;
+        let similarity_threshold: f32 = parse_or(
+            &get,
+            "RAG_SIMILARITY_THRESHOLD",
+            0.7,
+            "must be a number from 0 to 1, like 0.7",
+        )?;
         if !(0.0..=1.0).contains(&similarity_threshold) {
             return Err(ConfigError {
                 variable: "RAG_SIMILARITY_THRESHOLD",
-                problem: format!("must be a number from 0 to 1, like 0.7, got {similarity_threshold}"),
+                problem: format!(
+                    "must be a number from 0 to 1, like 0.7, got {similarity_threshold}"
+                ),
             });
         }
         let level = get("LOG_LEVEL").unwrap_or_else(|| "info".into());
         if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
-            return Err(ConfigError { variable: "LOG_LEVEL", problem: format!("must be a level (error, warn, info, debug, trace) or a filter like `switchboard=debug,info`, got {level:?}") });
+            return Err(ConfigError {
+                variable: "LOG_LEVEL",
+                problem: format!(
+                    "must be a level (error, warn, info, debug, trace) or a filter like `switchboard=debug,info`, got {level:?}"
+                ),
+            });
         }
         let json = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") => false,
             Some("json") => true,
-            Some(other) => return Err(ConfigError { variable: "LOG_FORMAT", problem: format!("must be `pretty` or `json`, got {other:?}") }),
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "LOG_FORMAT",
+                    problem: format!("must be `pretty` or `json`, got {other:?}"),
+                });
+            }
         };
         Ok(Config {
             addr,
             database,
             public_base_url,
-            site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
+            site_root: get("LEPTOS_SITE_ROOT")
+                .unwrap_or_else(|| "target/site".into())
+                .into(),
             openai,
             twilio,
-            rag: RagConfig { chunk_limit, similarity_threshold },
+            rag: RagConfig {
+                chunk_limit,
+                similarity_threshold,
+            },
             log: LogConfig { level, json },
         })
     }
@@ -217,17 +271,29 @@ fn parse_or<T: std::str::FromStr>(
 ) -> Result<T, ConfigError> {
     match get(variable) {
         None => Ok(default),
-        Some(raw) => raw.parse().map_err(|_| ConfigError { variable, problem: format!("{expected}, got {raw:?}") }),
+        Some(raw) => raw.parse().map_err(|_| ConfigError {
+            variable,
+            problem: format!("{expected}, got {raw:?}"),
+        }),
     }
 }
 
 fn http_url(variable: &'static str, raw: &str) -> Result<String, ConfigError> {
-    let rest = raw.strip_prefix("https://").or_else(|| raw.strip_prefix("http://"));
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') && !host.contains(char::is_whitespace) => {
+        Some(host)
+            if !host.is_empty()
+                && !host.starts_with('/')
+                && !host.contains(char::is_whitespace) =>
+        {
             Ok(raw.trim_end_matches('/').to_owned())
         }
-        _ => Err(ConfigError { variable, problem: format!("must be an http(s) URL like https://example.com, got {raw:?}") }),
+        _ => Err(ConfigError {
+            variable,
+            problem: format!("must be an http(s) URL like https://example.com, got {raw:?}"),
+        }),
     }
 }
 
@@ -237,16 +303,27 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
     #[test]
     fn defaults_run_offline_on_the_embedded_database() {
         let config = config(&[]).unwrap();
-        assert!(matches!(config.database, DatabaseConfig::Embedded { ref data_dir, .. } if data_dir == &PathBuf::from("data/postgres")));
+        assert!(
+            matches!(config.database, DatabaseConfig::Embedded { ref data_dir, .. } if data_dir == &PathBuf::from("data/postgres"))
+        );
         assert_eq!(config.public_base_url, "http://127.0.0.1:3000");
-        assert_eq!(config.rag, RagConfig { chunk_limit: 5, similarity_threshold: 0.7 });
+        assert_eq!(
+            config.rag,
+            RagConfig {
+                chunk_limit: 5,
+                similarity_threshold: 0.7
+            }
+        );
         assert!(config.openai.api_key.is_none());
         assert_eq!(config.openai.realtime_model, "gpt-realtime");
         assert!(!config.secure_cookies());
@@ -256,15 +333,47 @@ mod tests {
     fn errors_name_the_variable_and_the_problem() {
         let err = config(&[("RAG_CHUNK_LIMIT", "lots")]).unwrap_err();
         assert_eq!(err.variable, "RAG_CHUNK_LIMIT");
-        assert!(err.to_string().starts_with("RAG_CHUNK_LIMIT must be a whole number"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("RAG_CHUNK_LIMIT must be a whole number"),
+            "{err}"
+        );
         assert!(err.to_string().contains("\"lots\""), "{err}");
 
-        assert_eq!(config(&[("RAG_SIMILARITY_THRESHOLD", "1.5")]).unwrap_err().variable, "RAG_SIMILARITY_THRESHOLD");
-        assert_eq!(config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable, "DATABASE_URL");
-        assert_eq!(config(&[("PUBLIC_BASE_URL", "example.com")]).unwrap_err().variable, "PUBLIC_BASE_URL");
-        assert_eq!(config(&[("TWILIO_ACCOUNT_SID", "nope")]).unwrap_err().variable, "TWILIO_ACCOUNT_SID");
-        assert_eq!(config(&[("LOG_FORMAT", "xml")]).unwrap_err().variable, "LOG_FORMAT");
-        assert_eq!(config(&[("LEPTOS_SITE_ADDR", "here")]).unwrap_err().variable, "LEPTOS_SITE_ADDR");
+        assert_eq!(
+            config(&[("RAG_SIMILARITY_THRESHOLD", "1.5")])
+                .unwrap_err()
+                .variable,
+            "RAG_SIMILARITY_THRESHOLD"
+        );
+        assert_eq!(
+            config(&[("DATABASE_URL", "mysql://x")])
+                .unwrap_err()
+                .variable,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("PUBLIC_BASE_URL", "example.com")])
+                .unwrap_err()
+                .variable,
+            "PUBLIC_BASE_URL"
+        );
+        assert_eq!(
+            config(&[("TWILIO_ACCOUNT_SID", "nope")])
+                .unwrap_err()
+                .variable,
+            "TWILIO_ACCOUNT_SID"
+        );
+        assert_eq!(
+            config(&[("LOG_FORMAT", "xml")]).unwrap_err().variable,
+            "LOG_FORMAT"
+        );
+        assert_eq!(
+            config(&[("LEPTOS_SITE_ADDR", "here")])
+                .unwrap_err()
+                .variable,
+            "LEPTOS_SITE_ADDR"
+        );
     }
 
     #[test]

@@ -23,7 +23,10 @@ impl Database {
                 tracing::info!("using the PostgreSQL at DATABASE_URL");
                 (url.expose().to_owned(), None)
             }
-            DatabaseConfig::Embedded { data_dir, tools_dir } => {
+            DatabaseConfig::Embedded {
+                data_dir,
+                tools_dir,
+            } => {
                 let binaries = PgBinaries::locate(tools_dir)?;
                 let cluster = EmbeddedPostgres::start(EmbeddedOptions {
                     binaries,
@@ -58,7 +61,10 @@ impl Database {
     pub async fn close(self) -> anyhow::Result<()> {
         self.pool.close().await;
         if let Some(cluster) = self.embedded {
-            cluster.stop().await.context("stopping the embedded PostgreSQL")?;
+            cluster
+                .stop()
+                .await
+                .context("stopping the embedded PostgreSQL")?;
             tracing::info!("embedded PostgreSQL stopped");
         }
         Ok(())

@@ -40,9 +40,12 @@ pub struct Application {
 impl Application {
     /// Binds the listener, opens and migrates the database, and builds the router.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .with_context(|| format!("cannot listen on {} (set LEPTOS_SITE_ADDR to use another address)", config.addr))?;
+        let listener = TcpListener::bind(config.addr).await.with_context(|| {
+            format!(
+                "cannot listen on {} (set LEPTOS_SITE_ADDR to use another address)",
+                config.addr
+            )
+        })?;
         let addr = listener.local_addr()?;
         let database = Database::open(&config.database).await?;
         let leptos = LeptosOptions::builder()
@@ -51,11 +54,22 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
-        let state = AppState { pool: database.pool.clone(), config: Arc::new(config), leptos };
+        let state = AppState {
+            pool: database.pool.clone(),
+            config: Arc::new(config),
+            leptos,
+        };
         let sessions = session_store(&state)?;
         let router = router(state, sessions.clone());
         tracing::info!("serving on http://{addr}");
-        Ok(Self { listener, port: addr.port(), router, database, sessions, shutdown: CancellationToken::new() })
+        Ok(Self {
+            listener,
+            port: addr.port(),
+            router,
+            database,
+            sessions,
+            shutdown: CancellationToken::new(),
+        })
     }
 
     /// The port actually bound (tests listen on port 0).
@@ -71,17 +85,24 @@ impl Application {
     /// Serves until SIGTERM, ctrl-c or the shutdown token; lets in-flight
     /// requests finish, then closes the database (stopping an embedded cluster).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let cleanup = tokio::spawn(self.sessions.continuously_delete_expired(Duration::from_secs(3600)));
+        let cleanup = tokio::spawn(
+            self.sessions
+                .continuously_delete_expired(Duration::from_secs(3600)),
+        );
         let shutdown = self.shutdown.clone();
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = shutdown_signal() => {}
-                    _ = shutdown.cancelled() => {}
-                }
-                tracing::info!("shutting down: finishing requests in flight");
-            })
-            .await;
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = shutdown_signal() => {}
+                _ = shutdown.cancelled() => {}
+            }
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+        .await;
         cleanup.abort();
         let closed = self.database.close().await;
         served.context("server error")?;
@@ -98,7 +119,9 @@ fn session_store(state: &AppState) -> anyhow::Result<PostgresStore> {
 
 /// The whole HTTP surface.
 pub fn router(state: AppState, sessions: PostgresStore) -> Router {
-    let context = ServerContext { pool: state.pool.clone() };
+    let context = ServerContext {
+        pool: state.pool.clone(),
+    };
     let provide = {
         let context = context.clone();
         move || provide_context(context.clone())
@@ -124,7 +147,10 @@ pub fn router(state: AppState, sessions: PostgresStore) -> Router {
         .route("/readyz", get(health::readyz))
         .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::load_user))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::load_user,
+        ))
         .layer(sessions)
         .layer(middleware::from_fn(auth::same_origin_writes))
         .layer(

@@ -10,7 +10,9 @@ use crate::config::LogConfig;
 /// Installs the global subscriber; a second call (tests) is ignored.
 pub fn init(config: &LogConfig) {
     let filter = EnvFilter::try_new(&config.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true);
     let _ = if config.json {
         builder.json().flatten_event(true).try_init()
     } else {

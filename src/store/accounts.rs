@@ -55,7 +55,10 @@ pub async fn insert_org_with_owner(
 }
 
 /// Finds a user by (lower-cased) email, for log-in.
-pub async fn find_user_by_email(pool: &PgPool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn find_user_by_email(
+    pool: &PgPool,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("select {USER_COLUMNS} where u.email = $1"))
         .bind(email)
         .fetch_optional(pool)

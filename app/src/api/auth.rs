@@ -99,7 +99,10 @@ async fn start_session(user_id: uuid::Uuid) -> Result<(), AppError> {
     let session = ssr::session().await?;
     // A new id on every sign-in defeats session fixation.
     session.cycle_id().await.map_err(ssr::internal)?;
-    session.insert(SESSION_USER_KEY, user_id).await.map_err(ssr::internal)
+    session
+        .insert(SESSION_USER_KEY, user_id)
+        .await
+        .map_err(ssr::internal)
 }
 
 #[cfg(feature = "ssr")]
@@ -112,7 +115,12 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_log_in() {
         assert_eq!(safe_next(Some("/calls?page=2")), "/calls?page=2");
-        for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "calls"] {
+        for hostile in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "calls",
+        ] {
             assert_eq!(safe_next(Some(hostile)), "/", "{hostile}");
         }
         assert_eq!(safe_next(None), "/");

@@ -34,15 +34,21 @@ pub fn require_user() -> Result<CurrentUser, AppError> {
 /// The signed-in user if their role may change things, or [`AppError::Forbidden`].
 pub fn require_writer() -> Result<CurrentUser, AppError> {
     let user = require_user()?;
-    if user.role.can_write() { Ok(user) } else { Err(AppError::Forbidden) }
+    if user.role.can_write() {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 /// The session of this request.
 pub async fn session() -> Result<tower_sessions::Session, AppError> {
-    leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| {
-        tracing::error!(error = %e, "no session layer");
-        AppError::Internal
-    })
+    leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "no session layer");
+            AppError::Internal
+        })
 }
 
 /// Logs an internal error and hides its details from the browser.

@@ -11,7 +11,10 @@ use crate::error::AppError;
 /// Per-field and form-level messages for an action's last error.
 fn errors(
     last: Signal<Option<AppError>>,
-) -> (impl Fn(&'static str) -> Signal<Option<String>> + Copy, Signal<Option<String>>) {
+) -> (
+    impl Fn(&'static str) -> Signal<Option<String>> + Copy,
+    Signal<Option<String>>,
+) {
     let field = move |name: &'static str| {
         Signal::derive(move || last.with(|e| e.as_ref().and_then(|e| e.for_field(name))))
     };

@@ -7,9 +7,21 @@ use crate::components::shell::SECTIONS;
 
 /// The first steps, each linking to the section where it happens.
 const FIRST_STEPS: [(&str, &str, &str); 3] = [
-    ("/agents", "Create an agent", "Write its prompt and greeting, pick a voice and the tools it may use."),
-    ("/numbers", "Assign a phone number", "Connect one of your Twilio numbers to the agent."),
-    ("/calls", "Call it, or simulate a call", "Dial the number, or run `switchboard simulate` with a recording."),
+    (
+        "/agents",
+        "Create an agent",
+        "Write its prompt and greeting, pick a voice and the tools it may use.",
+    ),
+    (
+        "/numbers",
+        "Assign a phone number",
+        "Connect one of your Twilio numbers to the agent.",
+    ),
+    (
+        "/calls",
+        "Call it, or simulate a call",
+        "Dial the number, or run `switchboard simulate` with a recording.",
+    ),
 ];
 
 /// `/`

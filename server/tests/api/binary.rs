@@ -23,11 +23,17 @@ fn free_addr() -> String {
 
 #[test]
 fn a_bad_setting_stops_start_up_with_a_message_naming_the_variable() {
-    let output = switchboard().env("RAG_CHUNK_LIMIT", "many").output().unwrap();
+    let output = switchboard()
+        .env("RAG_CHUNK_LIMIT", "many")
+        .output()
+        .unwrap();
 
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("RAG_CHUNK_LIMIT must be a whole number from 1 to 50, got \"many\""), "{stderr}");
+    assert!(
+        stderr.contains("RAG_CHUNK_LIMIT must be a whole number from 1 to 50, got \"many\""),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -42,17 +48,32 @@ async fn a_database_without_pgvector_is_refused_by_name() {
         .status()
         .unwrap();
     assert!(status.success());
-    let extensions = copy.path().join("pgserver/pginstall/share/postgresql/extension");
-    let extensions = if extensions.is_dir() { extensions } else { copy.path().join("pgserver/pginstall/share/extension") };
+    let extensions = copy
+        .path()
+        .join("pgserver/pginstall/share/postgresql/extension");
+    let extensions = if extensions.is_dir() {
+        extensions
+    } else {
+        copy.path().join("pgserver/pginstall/share/extension")
+    };
     let mut removed = 0;
     for entry in std::fs::read_dir(&extensions).unwrap() {
         let path = entry.unwrap().path();
-        if path.file_name().unwrap().to_string_lossy().starts_with("vector") {
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("vector")
+        {
             std::fs::remove_file(path).unwrap();
             removed += 1;
         }
     }
-    assert!(removed > 0, "found the vector extension files to remove in {}", extensions.display());
+    assert!(
+        removed > 0,
+        "found the vector extension files to remove in {}",
+        extensions.display()
+    );
     let data = tempfile::tempdir().unwrap();
     let cluster = EmbeddedPostgres::start(EmbeddedOptions {
         binaries: PgBinaries::locate(copy.path()).unwrap(),
@@ -70,7 +91,11 @@ async fn a_database_without_pgvector_is_refused_by_name() {
         .unwrap();
 
     assert!(!output.status.success());
-    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(all.contains("no `vector` extension"), "{all}");
     cluster.stop().await.unwrap();
 }
@@ -91,19 +116,42 @@ async fn the_embedded_database_starts_with_the_server_and_stops_with_it() {
     let ready = wait_until_ready(&format!("http://{addr}/readyz"), Duration::from_secs(60)).await;
     assert!(ready, "the server never became ready");
     let pg_dir = data.path().join("postgres");
-    assert!(pg_dir.join("PG_VERSION").is_file(), "initdb ran in {}", pg_dir.display());
-    assert!(pg_dir.join("postmaster.pid").is_file(), "postgres is running");
+    assert!(
+        pg_dir.join("PG_VERSION").is_file(),
+        "initdb ran in {}",
+        pg_dir.display()
+    );
+    assert!(
+        pg_dir.join("postmaster.pid").is_file(),
+        "postgres is running"
+    );
 
-    let term = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let term = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(term.success());
     let status = wait_for_exit(&mut child, Duration::from_secs(30));
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "clean exit on SIGTERM");
-    assert!(!pg_dir.join("postmaster.pid").exists(), "postgres stopped with the server");
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "clean exit on SIGTERM"
+    );
+    assert!(
+        !pg_dir.join("postmaster.pid").exists(),
+        "postgres stopped with the server"
+    );
 
     let mut stdout = String::new();
     std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
-    let announced = stdout.lines().any(|l| l.contains("embedded PostgreSQL at") && l.contains("DATABASE_URL"));
-    assert!(announced, "one line says where the data lives and how to use another database:\n{stdout}");
+    let announced = stdout
+        .lines()
+        .any(|l| l.contains("embedded PostgreSQL at") && l.contains("DATABASE_URL"));
+    assert!(
+        announced,
+        "one line says where the data lives and how to use another database:\n{stdout}"
+    );
 }
 
 async fn wait_until_ready(url: &str, limit: Duration) -> bool {
@@ -119,7 +167,10 @@ async fn wait_until_ready(url: &str, limit: Duration) -> bool {
     false
 }
 
-fn wait_for_exit(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+fn wait_for_exit(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait().unwrap() {
@@ -130,4 +181,3 @@ fn wait_for_exit(child: &mut std::process::Child, limit: Duration) -> Option<std
     let _ = child.kill();
     None
 }
-

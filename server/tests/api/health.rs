@@ -8,7 +8,10 @@ async fn healthz_answers_while_the_process_is_up() {
     let app = spawn_app().await;
     let response = app.get("/healthz").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers().contains_key("x-request-id"), "every response carries its request id");
+    assert!(
+        response.headers().contains_key("x-request-id"),
+        "every response carries its request id"
+    );
     app.stop().await;
 }
 
@@ -26,5 +29,9 @@ async fn readyz_fails_when_the_database_is_stopped() {
     // Assert
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK, "the process itself is still up");
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        StatusCode::OK,
+        "the process itself is still up"
+    );
 }

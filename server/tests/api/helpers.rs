@@ -31,20 +31,30 @@ impl FnResponse {
     /// The `AppError` the server function returned, decoded from its JSON body.
     #[track_caller]
     pub(crate) fn app_error(&self) -> app::error::AppError {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not an AppError ({e}): {}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not an AppError ({e}): {}", self.body))
     }
 }
 
 /// Starts the server with `extra` environment on top of the test defaults.
 pub(crate) async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        server::telemetry::init(&server::config::LogConfig { level: "info,server=debug".into(), json: false });
+        server::telemetry::init(&server::config::LogConfig {
+            level: "info,server=debug".into(),
+            json: false,
+        });
     }
     let (url, pool) = switchboard::testing::fresh_database().await;
     let mut vars: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), url),
         ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
-        ("LEPTOS_SITE_ROOT".into(), std::env::temp_dir().join("switchboard-no-site").display().to_string()),
+        (
+            "LEPTOS_SITE_ROOT".into(),
+            std::env::temp_dir()
+                .join("switchboard-no-site")
+                .display()
+                .to_string(),
+        ),
     ]);
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
@@ -59,7 +69,13 @@ pub(crate) async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         .cookie_store(true)
         .build()
         .expect("http client");
-    TestApp { address, pool, client, shutdown, server }
+    TestApp {
+        address,
+        pool,
+        client,
+        shutdown,
+        server,
+    }
 }
 
 /// Starts the server with the test defaults.
@@ -90,7 +106,12 @@ impl TestApp {
     }
 
     /// Posts a form the way a browser without JavaScript does (from `referer`).
-    pub(crate) async fn post_form(&self, endpoint: &str, referer: &str, form: &[(&str, &str)]) -> FnResponse {
+    pub(crate) async fn post_form(
+        &self,
+        endpoint: &str,
+        referer: &str,
+        form: &[(&str, &str)],
+    ) -> FnResponse {
         let response = self
             .client
             .post(self.url(&format!("/api/{endpoint}")))
@@ -106,17 +127,34 @@ impl TestApp {
 
     async fn fn_response(response: reqwest::Response) -> FnResponse {
         let status = response.status();
-        let location = response.headers().get(LOCATION).map(|v| v.to_str().expect("ascii").to_owned());
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().expect("ascii").to_owned());
         let body = response.text().await.expect("body");
-        FnResponse { status, location, body }
+        FnResponse {
+            status,
+            location,
+            body,
+        }
     }
 
     pub(crate) async fn sign_up(&self, org: &str, email: &str, password: &str) -> FnResponse {
-        self.call("signup", &[("org_name", org), ("name", "Test Owner"), ("email", email), ("password", password)]).await
+        self.call(
+            "signup",
+            &[
+                ("org_name", org),
+                ("name", "Test Owner"),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
     }
 
     pub(crate) async fn log_in(&self, email: &str, password: &str) -> FnResponse {
-        self.call("login", &[("email", email), ("password", password)]).await
+        self.call("login", &[("email", email), ("password", password)])
+            .await
     }
 
     pub(crate) async fn log_out(&self) -> FnResponse {
@@ -133,6 +171,9 @@ impl TestApp {
     /// Stops the server as SIGTERM would, and waits for it.
     pub(crate) async fn stop(self) {
         self.shutdown.cancel();
-        self.server.await.expect("server task").expect("clean shutdown");
+        self.server
+            .await
+            .expect("server task")
+            .expect("clean shutdown");
     }
 }

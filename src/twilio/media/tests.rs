@@ -365,4 +365,3 @@ fn outbound_unknown_event_is_an_error() {
         Err(DecodeError::Shape { .. })
     ));
 }
-
