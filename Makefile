@@ -43,7 +43,8 @@ setup-rust:
 setup-node: style/node_modules/.stamp end2end/node_modules/.stamp
 
 %/node_modules/.stamp: %/package-lock.json
-	cd $* && npm ci --no-audit --no-fund --loglevel=error
+	@# `npm install`, not `npm ci`: the registry mirror leaves optional platform packages out of the lock file.
+	cd $* && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup-postgres: $(PG_BIN)
