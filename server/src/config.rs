@@ -186,14 +186,13 @@ impl Config {
                 &get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".into()),
             )?,
         };
-        if let Some(sid) = &twilio.account_sid {
-            if !(sid.starts_with("AC") && sid.len() == 34) {
-                return Err(ConfigError {
-                    variable: "TWILIO_ACCOUNT_SID",
-                    problem: "must be your Twilio Account SID: 34 characters starting with AC"
-                        .into(),
-                });
-            }
+        if let Some(sid) = &twilio.account_sid
+            && !(sid.starts_with("AC") && sid.len() == 34)
+        {
+            return Err(ConfigError {
+                variable: "TWILIO_ACCOUNT_SID",
+                problem: "must be your Twilio Account SID: 34 characters starting with AC".into(),
+            });
         }
         let chunk_limit: u32 = parse_or(
             &get,

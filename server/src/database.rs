@@ -72,9 +72,9 @@ impl Database {
 }
 
 async fn stop(embedded: Option<EmbeddedPostgres>) {
-    if let Some(cluster) = embedded {
-        if let Err(e) = cluster.stop().await {
-            tracing::warn!(error = %e, "stopping the embedded PostgreSQL");
-        }
+    if let Some(cluster) = embedded
+        && let Err(e) = cluster.stop().await
+    {
+        tracing::warn!(error = %e, "stopping the embedded PostgreSQL");
     }
 }

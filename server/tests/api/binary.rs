@@ -157,10 +157,10 @@ async fn the_embedded_database_starts_with_the_server_and_stops_with_it() {
 async fn wait_until_ready(url: &str, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        if let Ok(response) = reqwest::get(url).await {
-            if response.status().is_success() {
-                return true;
-            }
+        if let Ok(response) = reqwest::get(url).await
+            && response.status().is_success()
+        {
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
