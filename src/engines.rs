@@ -10,6 +10,8 @@
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
+pub mod openai_realtime;
+
 /// An open engine connection, as the bridge driver uses it (one owner, one call).
 pub trait Engine: Send {
     /// Sends one command (it may become several wire messages).

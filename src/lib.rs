@@ -11,6 +11,8 @@
 //!
 //! I/O (tokio, sockets, PostgreSQL):
 //! - [`engines`]  — the neutral event vocabulary every voice engine speaks, and the engines.
+//! - [`bridge`]   — the per-call task driving a `CallSession` between the Twilio socket and an engine.
+//! - [`fakes`]    — in-process stand-ins for external services (an OpenAI Realtime server) for tests and `simulate`.
 //! - [`postgres`] — the embedded PostgreSQL + pgvector cluster used when no `DATABASE_URL` is given.
 //! - [`store`]    — the database: pool, migrations, one module per aggregate, every query scoped by organization.
 //! - [`accounts`] — sign-up, log-in and password hashing on top of the store.
@@ -19,8 +21,10 @@
 
 pub mod accounts;
 pub mod audio;
+pub mod bridge;
 pub mod call;
 pub mod engines;
+pub mod fakes;
 pub mod knowledge;
 pub mod postgres;
 pub mod rag;

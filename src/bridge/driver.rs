@@ -1,0 +1,307 @@
+//! [`CallBridge::run`]: the `select!` loop of one call. Generic over the Twilio socket
+//! (`Stream` of text frames + `Sink<String>`) and the engine ([`EngineConnector`]) so tests run it
+//! against channels and a loopback fake. Every decision goes through `CallSession::handle`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::call::{
+    CallAction, CallInput, CallRecord, CallSession, CallTime, InputSource, LiveEvent,
+    TranscriptLine,
+};
+use crate::engines::{Engine, EngineCommand, EngineConnector, EngineIoError, EngineRead, ToolCall};
+use crate::twilio::TwilioInbound;
+
+/// Something the bridge hands to the rest of the server (store, live bus, tool runner, Twilio REST).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Store (and publish) a finished transcript line.
+    PersistLine(TranscriptLine),
+    /// Publish a live-only event.
+    Publish(LiveEvent),
+    /// Run a tool; answer on the bridge's tool-result channel with the same call id.
+    RunTool(ToolCall),
+    /// End the phone call.
+    HangUp,
+    /// Transfer the caller.
+    Transfer {
+        /// E.164 number or SIP URI.
+        to: String,
+    },
+    /// The call is over; always the last effect.
+    Finish(Box<CallRecord>),
+}
+
+/// A finished tool run, sent back to the bridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolResult {
+    /// The id from [`Effect::RunTool`].
+    pub call_id: String,
+    /// The tool's output; errors are outputs too.
+    pub output: String,
+}
+
+/// How [`CallBridge::run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BridgeEnd {
+    /// The session emitted `Finish`.
+    Finished,
+    /// The session stopped without finishing (should not happen; logged).
+    Aborted,
+}
+
+/// One call's I/O: the session, its sockets and its effect channels.
+pub struct CallBridge<C: EngineConnector> {
+    session: CallSession,
+    connector: C,
+    effects: mpsc::UnboundedSender<Effect>,
+    tool_results: mpsc::Receiver<ToolResult>,
+    shutdown: CancellationToken,
+    /// A `ReconnectEngine` is in flight; its success is reported as `EngineReconnected`.
+    reconnecting: bool,
+}
+
+type Connecting<E> = Pin<Box<dyn Future<Output = Result<E, EngineIoError>> + Send>>;
+
+enum EngineLink<E> {
+    /// Opening; commands wait in `queue`.
+    Connecting(Connecting<E>),
+    Up(E),
+    /// Lost and not being reopened (the session decides whether to reconnect).
+    Down,
+}
+
+/// What woke the loop; taken out of `select!` so the handlers may borrow everything.
+enum Wake<E, TE> {
+    Shutdown,
+    Twilio(Option<Result<String, TE>>),
+    Engine(EngineRead),
+    Connected(Result<E, EngineIoError>),
+    Tool(Option<ToolResult>),
+    Tick,
+}
+
+impl<C: EngineConnector> CallBridge<C> {
+    /// A bridge for one call; the engine connection opens when [`run`](Self::run) starts.
+    pub fn new(
+        session: CallSession,
+        connector: C,
+        effects: mpsc::UnboundedSender<Effect>,
+        tool_results: mpsc::Receiver<ToolResult>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            session,
+            connector,
+            effects,
+            tool_results,
+            shutdown,
+            reconnecting: false,
+        }
+    }
+
+    /// Runs the call until the session finishes; the engine socket is closed on the way out.
+    pub async fn run<R, W, TE>(self, mut twilio_rx: R, mut twilio_tx: W) -> BridgeEnd
+    where
+        R: Stream<Item = Result<String, TE>> + Unpin,
+        W: Sink<String> + Unpin,
+        W::Error: std::fmt::Display,
+        TE: std::fmt::Display,
+    {
+        // Disjoint fields, so the session's action iterator can stay borrowed while we perform.
+        let Self {
+            mut session,
+            connector,
+            effects,
+            mut tool_results,
+            shutdown,
+            mut reconnecting,
+        } = self;
+        let emit = |effect: Effect| {
+            if effects.send(effect).is_err() {
+                debug!("effects receiver gone");
+            }
+        };
+        let epoch = Instant::now();
+        let now = || CallTime::from_millis(epoch.elapsed().as_millis() as u64);
+        let mut link = EngineLink::Connecting(connector.connect());
+        let mut queue: Vec<EngineCommand> = Vec::new();
+        let mut out = String::with_capacity(512);
+        let mut twilio_open = true;
+        let mut tools_open = true;
+        // A failed engine write, reported to the session as a lost engine on the next turn.
+        let mut lost_engine: Option<String> = None;
+
+        loop {
+            let deadline = session
+                .next_deadline()
+                .map(|t| epoch + std::time::Duration::from_millis(t.as_millis()));
+            let wake: Wake<C::Engine, TE> = if let Some(reason) = lost_engine.take() {
+                Wake::Engine(EngineRead::Closed(reason))
+            } else {
+                tokio::select! {
+                    biased;
+                    _ = shutdown.cancelled() => Wake::Shutdown,
+                    msg = twilio_rx.next(), if twilio_open => Wake::Twilio(msg),
+                    // One branch for the engine link: it is either opening or reading (both cancel-safe).
+                    wake = async {
+                        match &mut link {
+                            EngineLink::Connecting(f) => Wake::Connected(f.as_mut().await),
+                            EngineLink::Up(e) => Wake::Engine(e.next_event().await),
+                            EngineLink::Down => std::future::pending().await,
+                        }
+                    } => wake,
+                    tool = tool_results.recv(), if tools_open => Wake::Tool(tool),
+                    _ = async {
+                        match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await }
+                    } => Wake::Tick,
+                }
+            };
+
+            // The Twilio frame must outlive the borrowed `CallInput`.
+            let frame;
+            let input = match wake {
+                Wake::Shutdown => CallInput::Shutdown,
+                Wake::Twilio(Some(Ok(text))) => {
+                    frame = text;
+                    match TwilioInbound::parse(&frame) {
+                        Ok(msg) => CallInput::Twilio(msg),
+                        Err(e) => CallInput::Malformed {
+                            source: InputSource::Twilio,
+                            error: e.to_string(),
+                        },
+                    }
+                }
+                Wake::Twilio(Some(Err(e))) => {
+                    warn!(error = %e, "twilio socket failed");
+                    twilio_open = false;
+                    CallInput::CallerHungUp
+                }
+                Wake::Twilio(None) => {
+                    twilio_open = false;
+                    CallInput::CallerHungUp
+                }
+                Wake::Engine(EngineRead::Event(event)) => CallInput::Engine(event),
+                Wake::Engine(EngineRead::Malformed(error)) => CallInput::Malformed {
+                    source: InputSource::Engine,
+                    error,
+                },
+                Wake::Engine(EngineRead::Closed(reason)) => {
+                    link = EngineLink::Down;
+                    CallInput::EngineLost { reason }
+                }
+                Wake::Connected(Ok(mut engine)) => {
+                    let mut failed = None;
+                    for command in queue.drain(..) {
+                        if let Err(e) = engine.send(command).await {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                    match failed {
+                        Some(e) => {
+                            engine.close().await;
+                            link = EngineLink::Down;
+                            CallInput::EngineLost { reason: e.0 }
+                        }
+                        None => {
+                            link = EngineLink::Up(engine);
+                            if reconnecting {
+                                reconnecting = false;
+                                CallInput::EngineReconnected
+                            } else {
+                                CallInput::Tick
+                            }
+                        }
+                    }
+                }
+                Wake::Connected(Err(e)) => {
+                    link = EngineLink::Down;
+                    queue.clear();
+                    CallInput::EngineLost { reason: e.0 }
+                }
+                Wake::Tool(Some(result)) => CallInput::ToolResult {
+                    call_id: result.call_id,
+                    output: result.output,
+                },
+                Wake::Tool(None) => {
+                    tools_open = false;
+                    continue;
+                }
+                Wake::Tick => CallInput::Tick,
+            };
+
+            let kind = input.kind();
+            let started = std::time::Instant::now();
+            for action in session.handle(input, now()) {
+                match action {
+                    CallAction::Twilio(msg) => {
+                        if !twilio_open {
+                            continue;
+                        }
+                        msg.write_json(&mut out);
+                        if let Err(e) = twilio_tx.send(out.clone()).await {
+                            debug!(error = %e, "twilio send failed");
+                        }
+                    }
+                    CallAction::Engine(command) => match &mut link {
+                        EngineLink::Up(engine) => {
+                            if let Err(e) = engine.send(command).await {
+                                warn!(error = %e, "engine send failed");
+                                engine.close().await;
+                                link = EngineLink::Down;
+                                lost_engine = Some(e.0);
+                            }
+                        }
+                        EngineLink::Connecting(_) => queue.push(command),
+                        EngineLink::Down => debug!("engine down; command dropped"),
+                    },
+                    CallAction::ReconnectEngine => {
+                        if let EngineLink::Up(engine) = &mut link {
+                            engine.close().await;
+                        }
+                        queue.clear();
+                        reconnecting = true;
+                        link = EngineLink::Connecting(connector.connect());
+                    }
+                    CallAction::PersistLine(line) => emit(Effect::PersistLine(line)),
+                    CallAction::Publish(event) => emit(Effect::Publish(event)),
+                    CallAction::RunTool(call) => emit(Effect::RunTool(call)),
+                    CallAction::HangUp => emit(Effect::HangUp),
+                    CallAction::Transfer { to } => emit(Effect::Transfer { to }),
+                    CallAction::Finish(record) => emit(Effect::Finish(record)),
+                    CallAction::Log(diagnostic) => info!(%diagnostic, "call session"),
+                }
+            }
+            let took = started.elapsed();
+            if took > std::time::Duration::from_millis(20) {
+                warn!(?took, input = kind, "slow call loop iteration");
+            }
+            if session.is_finished() {
+                break;
+            }
+            if !twilio_open && matches!(link, EngineLink::Down) && session.next_deadline().is_none()
+            {
+                warn!("call stuck with both sockets closed and no deadline");
+                break;
+            }
+        }
+
+        if let EngineLink::Up(engine) = &mut link {
+            engine.close().await;
+        }
+        drop(link);
+        let _ = twilio_tx.close().await;
+        if session.is_finished() {
+            BridgeEnd::Finished
+        } else {
+            BridgeEnd::Aborted
+        }
+    }
+}
