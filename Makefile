@@ -96,7 +96,8 @@ unit-tests: setup-postgres setup-model
 
 ## e2e: Playwright in Chromium against the release build on a fresh embedded database
 e2e: setup-chromium setup-node
-	cd end2end && npx playwright test
+	dir=$$(mktemp -d /tmp/switchboard-e2e-XXXXXX); trap 'rm -rf "$$dir"' EXIT; \
+	  cd end2end && E2E_DATA_DIR=$$dir npx playwright test
 
 ## clean-data: delete the embedded database under ./data (irreversible)
 clean-data:
