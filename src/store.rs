@@ -4,6 +4,8 @@
 //! it in SQL; nothing here trusts an id from a request on its own.
 
 pub mod accounts;
+pub mod agents;
+pub mod calls;
 
 use std::time::Duration;
 

@@ -9,9 +9,11 @@
 //! - [`media`]     — Media Streams messages both ways: borrowing decode, buffer-reusing encode.
 //! - [`twiml`]     — a typed TwiML builder that always emits well-formed, escaped XML.
 //! - [`signature`] — compute and verify `X-Twilio-Signature`, and rebuild the URL Twilio signed.
+//! - [`stream_token`] — short-lived HMAC tokens in the Media Streams URL path.
 
 pub mod media;
 pub mod signature;
+pub mod stream_token;
 pub mod twiml;
 
 pub use media::{DecodeError, TwilioInbound, TwilioOutbound};

@@ -1,3 +1,4 @@
 //! HTTP handlers, grouped by what they serve.
 
 pub mod health;
+pub mod twilio;

@@ -5,3 +5,4 @@ mod accounts;
 mod binary;
 mod health;
 mod helpers;
+mod twilio;

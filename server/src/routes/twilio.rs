@@ -1,0 +1,209 @@
+//! Twilio webhooks: `POST /twilio/voice` answers an inbound call with TwiML.
+//!
+//! Every request must carry a valid `X-Twilio-Signature` for the public URL Twilio requested
+//! (`PUBLIC_BASE_URL` + path, see [`switchboard::twilio::signature::public_url`]); without
+//! `TWILIO_AUTH_TOKEN` nothing is accepted (503). The called number (`To`) picks the agent and,
+//! through the number's row, the organization. An answered call is recorded as `ringing` and
+//! connected to a Media Streams WebSocket whose path carries a short-lived
+//! [`stream_token`](switchboard::twilio::stream_token) (stream URLs cannot have query strings).
+//! The token secret is derived from `TWILIO_AUTH_TOKEN` (no separate setting).
+//! Phone numbers are only logged masked ([`mask_phone`]).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Form;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use switchboard::store::{agents, calls};
+use switchboard::twilio::signature::{
+    ForwardedHeaders, RequestValidator, SIGNATURE_HEADER, UrlKind, public_url,
+};
+use switchboard::twilio::stream_token;
+use switchboard::twilio::twiml::{self, Stream};
+
+use crate::state::AppState;
+
+/// The path of the inbound-call webhook.
+pub const VOICE_PATH: &str = "/twilio/voice";
+
+/// The path prefix of Media Streams WebSockets; the stream token follows it.
+pub const STREAM_PATH_PREFIX: &str = "/twilio/stream/";
+
+const NOT_IN_SERVICE: &str =
+    "Sorry, the number you have called is not in service. Thank you for calling. Goodbye.";
+const UNAVAILABLE: &str = "Sorry, no one is available to take your call right now. \
+     Please try again later. Goodbye.";
+const AI_DISCLOSURE: &str = "Hello. Please note that this call is answered by an AI assistant.";
+const TECHNICAL_PROBLEM: &str =
+    "Sorry, we are having a technical problem. Please try again later. Goodbye.";
+
+/// `POST /twilio/voice`: verifies Twilio's signature, then answers the call with TwiML.
+pub async fn voice(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(params): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(auth_token) = state.config.twilio.auth_token.as_ref() else {
+        tracing::error!(
+            "refusing Twilio webhook: TWILIO_AUTH_TOKEN is not set, so its signature cannot be checked"
+        );
+        return (StatusCode::SERVICE_UNAVAILABLE, "Twilio is not configured").into_response();
+    };
+    let forwarded = ForwardedHeaders {
+        forwarded_proto: header_str(&headers, "x-forwarded-proto"),
+        forwarded_host: header_str(&headers, "x-forwarded-host"),
+        host: header_str(&headers, header::HOST.as_str()),
+    };
+    let path_and_query = uri
+        .path_and_query()
+        .map_or(VOICE_PATH, |p| p.as_str())
+        .to_owned();
+    let base = Some(state.config.public_base_url.as_str());
+    let url = match public_url(base, &forwarded, &path_and_query, UrlKind::Http) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::warn!(error = %e, "refusing Twilio webhook: cannot rebuild its public URL");
+            return StatusCode::FORBIDDEN.into_response();
+        }
+    };
+    let signature = header_str(&headers, SIGNATURE_HEADER);
+    if let Err(e) = RequestValidator::new(auth_token.expose()).verify(&url, &params, signature) {
+        tracing::warn!(error = %e, "refusing Twilio webhook: bad signature");
+        return StatusCode::FORBIDDEN.into_response();
+    }
+
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let (call_sid, from, to) = (param("CallSid"), param("From"), param("To"));
+    if call_sid.is_empty() || to.is_empty() {
+        return (StatusCode::BAD_REQUEST, "CallSid and To are required").into_response();
+    }
+
+    let agent = match agents::find_by_called_number(&state.pool, to).await {
+        Ok(agent) => agent,
+        Err(e) => {
+            tracing::error!(error = %e, call_sid, "cannot look up the called number");
+            return twiml_response(twiml::Response::new().say(TECHNICAL_PROBLEM).hangup());
+        }
+    };
+    let Some(agent) = agent else {
+        tracing::info!(call_sid, to = %mask_phone(to), "call to a number with no agent");
+        return twiml_response(twiml::Response::new().say(NOT_IN_SERVICE).hangup());
+    };
+    if !agent.is_active() {
+        tracing::info!(call_sid, agent_id = %agent.agent_id, "call to a paused agent");
+        return twiml_response(twiml::Response::new().say(UNAVAILABLE).hangup());
+    }
+
+    let call_id = match calls::insert_inbound_call(
+        &state.pool,
+        agent.org_id,
+        agent.agent_id,
+        call_sid,
+        from,
+        to,
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, call_sid, "cannot record the inbound call");
+            return twiml_response(twiml::Response::new().say(TECHNICAL_PROBLEM).hangup());
+        }
+    };
+
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let token = stream_token::issue(
+        &stream_token::derive_secret(auth_token.expose()),
+        call_sid,
+        now,
+    );
+    let stream_url = match public_url(
+        base,
+        &forwarded,
+        &format!("{STREAM_PATH_PREFIX}{token}"),
+        UrlKind::WebSocket,
+    ) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::error!(error = %e, call_sid, "cannot build the stream URL");
+            return twiml_response(twiml::Response::new().say(TECHNICAL_PROBLEM).hangup());
+        }
+    };
+    tracing::info!(
+        call_sid,
+        %call_id,
+        agent_id = %agent.agent_id,
+        org_id = %agent.org_id,
+        from = %mask_phone(from),
+        to = %mask_phone(to),
+        "answering inbound call"
+    );
+    let mut response = twiml::Response::new();
+    if agent.ai_disclosure {
+        response = response.say(AI_DISCLOSURE);
+    }
+    response = response.connect_stream(
+        Stream::new(stream_url)
+            .parameter("call_id", call_id.to_string())
+            .parameter("agent_id", agent.agent_id.to_string()),
+    );
+    twiml_response(response)
+}
+
+/// A phone number safe to log: country/area prefix and last four digits, e.g. `+1415•••0199`.
+///
+/// Short values keep at most their last two characters.
+pub fn mask_phone(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    let n = chars.len();
+    if n >= 9 {
+        let head: String = chars[..5].iter().collect();
+        let tail: String = chars[n - 4..].iter().collect();
+        format!("{head}•••{tail}")
+    } else if n > 4 {
+        let tail: String = chars[n - 2..].iter().collect();
+        format!("•••{tail}")
+    } else {
+        "•••".to_owned()
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn twiml_response(response: twiml::Response) -> Response {
+    debug_assert!(response.validate().is_ok(), "we only build valid TwiML");
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=utf-8"),
+        )],
+        response.to_xml(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_phone;
+
+    #[test]
+    fn phone_numbers_are_masked() {
+        assert_eq!(mask_phone("+14155550199"), "+1415•••0199");
+        assert_eq!(mask_phone("+442071838750"), "+4420•••8750");
+        assert_eq!(mask_phone("client:x"), "•••:x");
+        assert_eq!(mask_phone("1234"), "•••");
+        assert_eq!(mask_phone(""), "•••");
+        assert!(!mask_phone("+14155550199").contains("555"));
+    }
+}

@@ -1,0 +1,230 @@
+//! `POST /twilio/voice`: signature checks, routing a called number to its agent, and the TwiML.
+
+use reqwest::StatusCode;
+use switchboard::store::accounts::insert_org_with_owner;
+use switchboard::store::agents::{insert_agent, insert_phone_number, set_agent_status};
+use switchboard::twilio::signature::{RequestValidator, SIGNATURE_HEADER};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+const AUTH_TOKEN: &str = "12345678901234567890123456789012";
+const BASE: &str = "https://voice.example.com";
+const NUMBER: &str = "+14155550199";
+const CALLER: &str = "+14155550100";
+const CALL_SID: &str = "CA0123456789abcdef0123456789abcdef";
+
+async fn spawn() -> TestApp {
+    spawn_app_with(&[("PUBLIC_BASE_URL", BASE), ("TWILIO_AUTH_TOKEN", AUTH_TOKEN)]).await
+}
+
+fn form(call_sid: &str, to: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "AccountSid",
+            "AC0123456789abcdef0123456789abcdef".to_owned(),
+        ),
+        ("CallSid", call_sid.to_owned()),
+        ("CallStatus", "ringing".to_owned()),
+        ("Direction", "inbound".to_owned()),
+        ("From", CALLER.to_owned()),
+        ("To", to.to_owned()),
+    ]
+}
+
+/// Posts `params` to the webhook with `signature` (none when `None`).
+async fn post_voice(
+    app: &TestApp,
+    params: &[(&'static str, String)],
+    signature: Option<String>,
+) -> reqwest::Response {
+    let mut request = app.client.post(app.url("/twilio/voice")).form(params);
+    if let Some(signature) = signature {
+        request = request.header(SIGNATURE_HEADER, signature);
+    }
+    request.send().await.expect("POST /twilio/voice")
+}
+
+fn sign(params: &[(&'static str, String)]) -> String {
+    RequestValidator::new(AUTH_TOKEN).compute(&format!("{BASE}/twilio/voice"), params)
+}
+
+/// An org with an agent on `NUMBER`; returns `(org_id, agent_id)`.
+async fn assigned_number(app: &TestApp) -> (Uuid, Uuid) {
+    let (org, _) = insert_org_with_owner(&app.pool, "Acme", "Ann", "ann@example.com", "x")
+        .await
+        .unwrap();
+    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
+    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
+        .await
+        .unwrap();
+    (org, agent)
+}
+
+async fn call_rows(app: &TestApp) -> Vec<(Uuid, Uuid, String, String)> {
+    sqlx::query_as("select id, org_id, status, direction from calls")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+async fn twiml(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("text/xml"), "{content_type}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn twilio_signed_call_to_an_assigned_number_connects_a_stream() {
+    let app = spawn().await;
+    let (org, agent) = assigned_number(&app).await;
+    let params = form(CALL_SID, NUMBER);
+
+    let body = twiml(post_voice(&app, &params, Some(sign(&params))).await).await;
+
+    let rows = call_rows(&app).await;
+    assert_eq!(rows.len(), 1);
+    let (call_id, call_org, status, direction) = &rows[0];
+    assert_eq!(
+        (*call_org, status.as_str(), direction.as_str()),
+        (org, "ringing", "inbound")
+    );
+    assert!(body.contains("<Connect>"), "{body}");
+    assert!(
+        body.contains(r#"<Stream url="wss://voice.example.com/twilio/stream/"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(r#"<Parameter name="call_id" value="{call_id}"/>"#)),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(r#"<Parameter name="agent_id" value="{agent}"/>"#)),
+        "{body}"
+    );
+    // ai_disclosure defaults to on: the caller hears it before the stream starts.
+    let say = body.find("<Say").expect("disclosure");
+    assert!(say < body.find("<Connect>").unwrap(), "{body}");
+    assert!(body.contains("AI"), "{body}");
+
+    // The token in the URL authorizes this call.
+    let start = body.find("/twilio/stream/").unwrap() + "/twilio/stream/".len();
+    let token: String = body[start..].chars().take_while(|c| *c != '"').collect();
+    assert!(
+        !token.contains(['?', '&', '/']),
+        "stream URL has no query string: {token}"
+    );
+    let secret = switchboard::twilio::stream_token::derive_secret(AUTH_TOKEN);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert_eq!(
+        switchboard::twilio::stream_token::verify(&secret, &token, now).as_deref(),
+        Ok(CALL_SID)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn twilio_unsigned_webhook_is_refused_and_creates_nothing() {
+    let app = spawn().await;
+    assigned_number(&app).await;
+    let params = form(CALL_SID, NUMBER);
+
+    let response = post_voice(&app, &params, None).await;
+
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(call_rows(&app).await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn twilio_wrong_signature_is_refused() {
+    let app = spawn().await;
+    assigned_number(&app).await;
+    let params = form(CALL_SID, NUMBER);
+    let forged = RequestValidator::new("not-the-auth-token")
+        .compute(&format!("{BASE}/twilio/voice"), &params);
+    // Signed for other parameters: a tampered body.
+    let tampered = sign(&form(CALL_SID, "+14155550111"));
+
+    assert_eq!(
+        post_voice(&app, &params, Some(forged)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_voice(&app, &params, Some(tampered)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert!(call_rows(&app).await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn twilio_call_to_an_unknown_number_hangs_up_politely() {
+    let app = spawn().await;
+    assigned_number(&app).await;
+    let params = form(CALL_SID, "+14155550111");
+
+    let body = twiml(post_voice(&app, &params, Some(sign(&params))).await).await;
+
+    assert!(body.contains("<Say>Sorry"), "{body}");
+    assert!(body.contains("<Hangup/>"), "{body}");
+    assert!(!body.contains("<Connect>"), "{body}");
+    assert!(call_rows(&app).await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn twilio_call_to_a_paused_agent_hangs_up_politely() {
+    let app = spawn().await;
+    let (org, agent) = assigned_number(&app).await;
+    assert!(
+        set_agent_status(&app.pool, org, agent, "paused")
+            .await
+            .unwrap()
+    );
+    let params = form(CALL_SID, NUMBER);
+
+    let body = twiml(post_voice(&app, &params, Some(sign(&params))).await).await;
+
+    assert!(body.contains("<Say>Sorry"), "{body}");
+    assert!(body.contains("<Hangup/>"), "{body}");
+    assert!(!body.contains("<Connect>"), "{body}");
+    assert!(call_rows(&app).await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn twilio_retried_webhook_records_the_call_once() {
+    let app = spawn().await;
+    assigned_number(&app).await;
+    let params = form(CALL_SID, NUMBER);
+
+    let first = twiml(post_voice(&app, &params, Some(sign(&params))).await).await;
+    let second = twiml(post_voice(&app, &params, Some(sign(&params))).await).await;
+
+    let rows = call_rows(&app).await;
+    assert_eq!(rows.len(), 1);
+    let call_param = format!(r#"<Parameter name="call_id" value="{}"/>"#, rows[0].0);
+    assert!(first.contains(&call_param) && second.contains(&call_param));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn twilio_webhook_without_auth_token_is_unavailable() {
+    let app = spawn_app_with(&[("PUBLIC_BASE_URL", BASE)]).await;
+    assigned_number(&app).await;
+    let params = form(CALL_SID, NUMBER);
+
+    let response = post_voice(&app, &params, Some(sign(&params))).await;
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(call_rows(&app).await.is_empty());
+    app.stop().await;
+}

@@ -1,0 +1,117 @@
+//! Calls: one row per Twilio CallSid.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// A call row, as the webhook and the call view need it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CallRow {
+    /// The call's id.
+    pub id: Uuid,
+    /// The owning organization.
+    pub org_id: Uuid,
+    /// The agent that handled it, if it still exists.
+    pub agent_id: Option<Uuid>,
+    /// Twilio's CallSid.
+    pub call_sid: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// Twilio's call status (`ringing`, `in-progress`, `completed`, …).
+    pub status: String,
+    /// The caller's number.
+    pub from_number: String,
+    /// The called number.
+    pub to_number: String,
+}
+
+/// Records an inbound call as `ringing`; returns its id.
+///
+/// Idempotent on `call_sid`: Twilio retries webhooks, and a retry returns the existing row's id
+/// without changing it.
+pub async fn insert_inbound_call(
+    pool: &PgPool,
+    org_id: Uuid,
+    agent_id: Uuid,
+    call_sid: &str,
+    from: &str,
+    to: &str,
+) -> Result<Uuid, sqlx::Error> {
+    let inserted: Option<Uuid> = sqlx::query_scalar(
+        "insert into calls (org_id, agent_id, call_sid, direction, status, from_number, to_number) \
+         values ($1, $2, $3, 'inbound', 'ringing', $4, $5) \
+         on conflict (call_sid) do nothing returning id",
+    )
+    .bind(org_id)
+    .bind(agent_id)
+    .bind(call_sid)
+    .bind(from)
+    .bind(to)
+    .fetch_optional(pool)
+    .await?;
+    match inserted {
+        Some(id) => Ok(id),
+        None => {
+            // Scoped to the org: a CallSid belonging to another org is not ours to return.
+            sqlx::query_scalar("select id from calls where call_sid = $1 and org_id = $2")
+                .bind(call_sid)
+                .bind(org_id)
+                .fetch_one(pool)
+                .await
+        }
+    }
+}
+
+/// The call `id` of `org_id`, if any.
+pub async fn find_call(
+    pool: &PgPool,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<Option<CallRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, org_id, agent_id, call_sid, direction, status, from_number, to_number \
+         from calls where org_id = $1 and id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::accounts::insert_org_with_owner;
+    use crate::store::agents::insert_agent;
+    use crate::testing::fresh_database;
+
+    #[tokio::test]
+    async fn inbound_calls_are_ringing_idempotent_and_org_scoped() {
+        let (_url, pool) = fresh_database().await;
+        let (org, _) = insert_org_with_owner(&pool, "Acme", "Ann", "ann@example.com", "x")
+            .await
+            .unwrap();
+        let (other, _) = insert_org_with_owner(&pool, "Other", "Bob", "bob@example.com", "x")
+            .await
+            .unwrap();
+        let agent = insert_agent(&pool, org, "Front desk").await.unwrap();
+        let sid = "CA00000000000000000000000000000001";
+        let id = insert_inbound_call(&pool, org, agent, sid, "+14155550100", "+14155550199")
+            .await
+            .unwrap();
+        let again = insert_inbound_call(&pool, org, agent, sid, "+14155550100", "+14155550199")
+            .await
+            .unwrap();
+        assert_eq!(id, again);
+        let row = find_call(&pool, org, id).await.unwrap().expect("row");
+        assert_eq!(row.status, "ringing");
+        assert_eq!(row.direction, "inbound");
+        assert_eq!(row.agent_id, Some(agent));
+        assert_eq!(row.call_sid, sid);
+        assert!(find_call(&pool, other, id).await.unwrap().is_none());
+        let count: i64 = sqlx::query_scalar("select count(*) from calls")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(count, 1);
+    }
+}
