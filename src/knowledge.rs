@@ -7,9 +7,11 @@
 //! - [`extract`] — txt, md, html, pdf and docx to text with Markdown headings.
 //! - [`embed`] — the [`Embedder`] trait, its retry-aware error, and the in-process
 //!   all-MiniLM-L6-v2 model.
+//! - [`retrieve`] — ingesting text (chunk → embed → store) and searching it.
 
 pub mod embed;
 pub mod extract;
+pub mod retrieve;
 
 pub use embed::{EmbedError, Embedder};
 pub use extract::{ExtractError, ExtractedText, Format, extract};

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod agents;
 pub mod calls;
+pub mod knowledge;
 
 use std::time::Duration;
 
