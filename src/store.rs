@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod agents;
 pub mod calls;
 pub mod knowledge;
+pub mod transcripts;
 
 use std::time::Duration;
 

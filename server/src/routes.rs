@@ -1,4 +1,5 @@
 //! HTTP handlers, grouped by what they serve.
 
 pub mod health;
+pub mod stream;
 pub mod twilio;

@@ -23,7 +23,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Config;
 use crate::database::Database;
-use crate::routes::{health, twilio};
+use crate::routes::{health, stream, twilio};
 use crate::state::AppState;
 use crate::{auth, telemetry};
 
@@ -146,6 +146,10 @@ pub fn router(state: AppState, sessions: PostgresStore) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route(twilio::VOICE_PATH, axum::routing::post(twilio::voice))
+        .route(
+            &format!("{}{{token}}", twilio::STREAM_PATH_PREFIX),
+            get(stream::stream),
+        )
         .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(

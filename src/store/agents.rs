@@ -50,6 +50,37 @@ pub async fn find_by_called_number(
     .await
 }
 
+/// What a call needs from its agent to configure the voice session.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AgentVoiceSettings {
+    /// The system prompt.
+    pub system_prompt: String,
+    /// Added to the system prompt on inbound calls.
+    pub inbound_prompt: String,
+    /// What the agent says first (may be empty).
+    pub greeting: String,
+    /// `agent` or `caller`.
+    pub first_speaker: String,
+    /// The engine voice.
+    pub voice: String,
+}
+
+/// The voice settings of agent `agent_id` in `org_id`, if it exists there.
+pub async fn find_voice_settings(
+    pool: &PgPool,
+    org_id: Uuid,
+    agent_id: Uuid,
+) -> Result<Option<AgentVoiceSettings>, sqlx::Error> {
+    sqlx::query_as(
+        "select system_prompt, inbound_prompt, greeting, first_speaker, voice \
+         from agents where org_id = $1 and id = $2",
+    )
+    .bind(org_id)
+    .bind(agent_id)
+    .fetch_optional(pool)
+    .await
+}
+
 /// Creates an agent named `name` in `org_id` with default settings; returns its id.
 pub async fn insert_agent(pool: &PgPool, org_id: Uuid, name: &str) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar("insert into agents (org_id, name) values ($1, $2) returning id")

@@ -77,6 +77,57 @@ pub async fn find_call(
     .await
 }
 
+/// The call with Twilio's `call_sid`, in any organization.
+///
+/// Only for callers that authenticated the CallSid themselves (a verified stream token); the
+/// row's `org_id` then scopes everything else.
+pub async fn find_call_by_sid(
+    pool: &PgPool,
+    call_sid: &str,
+) -> Result<Option<CallRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, org_id, agent_id, call_sid, direction, status, from_number, to_number \
+         from calls where call_sid = $1",
+    )
+    .bind(call_sid)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Marks call `id` of `org_id` as `in-progress` (answered now), unless it already ended.
+pub async fn mark_in_progress(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update calls set status = 'in-progress', answered_at = coalesce(answered_at, now()) \
+         where org_id = $1 and id = $2 and ended_at is null",
+    )
+    .bind(org_id)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Marks call `id` of `org_id` as `completed` now, with `ended_reason` and its duration.
+pub async fn finish_call(
+    pool: &PgPool,
+    org_id: Uuid,
+    id: Uuid,
+    ended_reason: &str,
+    duration_secs: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update calls set status = 'completed', ended_at = now(), ended_reason = $3, \
+         duration_secs = $4 where org_id = $1 and id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(ended_reason)
+    .bind(duration_secs.max(0))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +164,54 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, 1);
+    }
+
+    #[tokio::test]
+    async fn a_call_found_by_sid_goes_in_progress_then_completed_only_in_its_org() {
+        let (_url, pool) = fresh_database().await;
+        let (org, _) = insert_org_with_owner(&pool, "Acme", "Ann", "ann@example.com", "x")
+            .await
+            .unwrap();
+        let (other, _) = insert_org_with_owner(&pool, "Other", "Bob", "bob@example.com", "x")
+            .await
+            .unwrap();
+        let agent = insert_agent(&pool, org, "Front desk").await.unwrap();
+        let id = insert_inbound_call(&pool, org, agent, "CA9", "+14155550100", "+14155550199")
+            .await
+            .unwrap();
+
+        let found = find_call_by_sid(&pool, "CA9").await.unwrap().expect("row");
+        assert_eq!((found.id, found.org_id), (id, org));
+        assert!(find_call_by_sid(&pool, "CA0").await.unwrap().is_none());
+        mark_in_progress(&pool, org, id).await.unwrap();
+        assert_eq!(
+            find_call(&pool, org, id).await.unwrap().unwrap().status,
+            "in-progress"
+        );
+        finish_call(&pool, other, id, "caller_hang_up", 12)
+            .await
+            .unwrap();
+        assert_eq!(
+            find_call(&pool, org, id).await.unwrap().unwrap().status,
+            "in-progress"
+        );
+        finish_call(&pool, org, id, "caller_hang_up", 12)
+            .await
+            .unwrap();
+        let (status, reason, secs): (String, Option<String>, Option<i32>) =
+            sqlx::query_as("select status, ended_reason, duration_secs from calls where id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            (status.as_str(), reason.as_deref(), secs),
+            ("completed", Some("caller_hang_up"), Some(12))
+        );
+        mark_in_progress(&pool, org, id).await.unwrap();
+        assert_eq!(
+            find_call(&pool, org, id).await.unwrap().unwrap().status,
+            "completed"
+        );
     }
 }

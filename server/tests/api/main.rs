@@ -5,4 +5,5 @@ mod accounts;
 mod binary;
 mod health;
 mod helpers;
+mod stream;
 mod twilio;

@@ -1,0 +1,268 @@
+//! `GET /twilio/stream/{token}`: the Media Streams WebSocket, bridged to the OpenAI Realtime fake.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use switchboard::fakes::openai_realtime::{FakeRealtime, FakeScript};
+use switchboard::store::accounts::insert_org_with_owner;
+use switchboard::store::agents::{insert_agent, insert_phone_number};
+use switchboard::store::calls::insert_inbound_call;
+use switchboard::store::transcripts::list_lines;
+use switchboard::twilio::TwilioInbound;
+use switchboard::twilio::media::{MediaFormat, StreamStart, Track};
+use switchboard::twilio::signature::{RequestValidator, SIGNATURE_HEADER};
+use switchboard::twilio::stream_token;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+const AUTH_TOKEN: &str = "12345678901234567890123456789012";
+const BASE: &str = "https://voice.example.com";
+const CALL_SID: &str = "CA0123456789abcdef0123456789abcdef";
+const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+const STREAM_SID: &str = "MZ0123456789abcdef0123456789abcdef";
+const WAIT: Duration = Duration::from_secs(10);
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn spawn(fake: &FakeRealtime) -> TestApp {
+    let base_url = fake.base_url();
+    spawn_app_with(&[
+        ("PUBLIC_BASE_URL", BASE),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("OPENAI_BASE_URL", &base_url),
+        ("OPENAI_API_KEY", "sk-test"),
+    ])
+    .await
+}
+
+/// An org with an agent and a ringing inbound call; returns `(org_id, call_id)`.
+async fn ringing_call(app: &TestApp) -> (Uuid, Uuid) {
+    let (org, _) = insert_org_with_owner(&app.pool, "Acme", "Ann", "ann@example.com", "x")
+        .await
+        .unwrap();
+    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
+    insert_phone_number(&app.pool, org, "+14155550199", Some(agent))
+        .await
+        .unwrap();
+    let call = insert_inbound_call(
+        &app.pool,
+        org,
+        agent,
+        CALL_SID,
+        "+14155550100",
+        "+14155550199",
+    )
+    .await
+    .unwrap();
+    (org, call)
+}
+
+fn token() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    stream_token::issue(
+        &stream_token::derive_secret(AUTH_TOKEN),
+        CALL_SID,
+        now.as_secs(),
+    )
+}
+
+fn signature(token: &str) -> String {
+    let url = format!("wss://voice.example.com/twilio/stream/{token}");
+    RequestValidator::new(AUTH_TOKEN).compute::<&str, &str>(&url, &[])
+}
+
+/// Opens the stream socket for `token`, signed with `signature` (none when `None`).
+async fn open_media_stream(
+    app: &TestApp,
+    token: &str,
+    signature: Option<String>,
+) -> Result<Socket, tungstenite::Error> {
+    let url = format!(
+        "{}/twilio/stream/{token}",
+        app.address.replacen("http://", "ws://", 1)
+    );
+    let mut request = url.into_client_request().unwrap();
+    if let Some(signature) = signature {
+        request
+            .headers_mut()
+            .insert(SIGNATURE_HEADER, signature.parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+#[track_caller]
+fn assert_refused(result: Result<Socket, tungstenite::Error>, status: u16) {
+    match result {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status().as_u16(), status),
+        Err(e) => panic!("expected HTTP {status}, got {e}"),
+        Ok(_) => panic!("expected HTTP {status}, got a WebSocket"),
+    }
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::text(message.to_string()))
+        .await
+        .expect("send to the server");
+}
+
+#[tokio::test]
+async fn a_signed_stream_plays_the_greeting_stores_its_transcript_and_finishes_the_call() {
+    // Arrange
+    let fake = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let app = spawn(&fake).await;
+    let (org, call_id) = ringing_call(&app).await;
+    let token = token();
+    let mut socket = open_media_stream(&app, &token, Some(signature(&token)))
+        .await
+        .expect("upgrade accepted");
+
+    // Act: the phone connects, then plays the agent's audio and echoes its marks.
+    send(
+        &mut socket,
+        json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}),
+    )
+    .await;
+    // Binary and oversized frames are dropped, not fatal.
+    socket.send(Message::binary(vec![0u8; 16])).await.unwrap();
+    socket
+        .send(Message::text("x".repeat(70 * 1024)))
+        .await
+        .unwrap();
+    let start = TwilioInbound::Start(StreamStart {
+        sequence_number: Some(1),
+        stream_sid: STREAM_SID.into(),
+        account_sid: ACCOUNT_SID.into(),
+        call_sid: CALL_SID.into(),
+        tracks: vec![Track::Inbound],
+        custom_parameters: BTreeMap::from([("call_id".into(), call_id.to_string())]),
+        media_format: MediaFormat::mulaw_8k(),
+    });
+    socket.send(Message::text(start.to_json())).await.unwrap();
+    let (mut media, mut marks) = (0, 0);
+    let until = tokio::time::Instant::now() + WAIT;
+    loop {
+        let quiet = tokio::time::sleep(Duration::from_millis(1500));
+        let frame = tokio::select! {
+            frame = socket.next() => frame,
+            () = quiet => {
+                if media > 0 && marks > 0 {
+                    break;
+                }
+                assert!(tokio::time::Instant::now() < until, "no greeting audio");
+                continue;
+            }
+        };
+        let Some(Ok(Message::Text(text))) = frame else {
+            panic!("socket ended early: {frame:?}");
+        };
+        let msg: Value = serde_json::from_str(text.as_str()).unwrap();
+        match msg["event"].as_str() {
+            Some("media") => {
+                assert_eq!(msg["streamSid"], STREAM_SID);
+                media += 1;
+            }
+            Some("mark") => {
+                marks += 1;
+                let echo = json!({
+                    "event": "mark", "sequenceNumber": (marks + 1).to_string(),
+                    "streamSid": STREAM_SID, "mark": {"name": msg["mark"]["name"]},
+                });
+                send(&mut socket, echo).await;
+            }
+            _ => {}
+        }
+    }
+    send(
+        &mut socket,
+        json!({
+            "event": "stop", "sequenceNumber": "99", "streamSid": STREAM_SID,
+            "stop": {"accountSid": ACCOUNT_SID, "callSid": CALL_SID},
+        }),
+    )
+    .await;
+
+    // Assert
+    let until = tokio::time::Instant::now() + WAIT;
+    let lines = loop {
+        let lines = list_lines(&app.pool, org, call_id).await.unwrap();
+        if lines.iter().any(|l| l.role == "agent") || tokio::time::Instant::now() > until {
+            break lines;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let agent_line = lines.iter().find(|l| l.role == "agent");
+    assert!(agent_line.is_some(), "no agent line in {lines:?}");
+    assert!(!agent_line.unwrap().text.is_empty());
+    let stored_org: Uuid =
+        sqlx::query_scalar("select distinct org_id from call_transcript_lines where call_id = $1")
+            .bind(call_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored_org, org);
+    let until = tokio::time::Instant::now() + WAIT;
+    let status = loop {
+        let (status, reason): (String, Option<String>) =
+            sqlx::query_as("select status, ended_reason from calls where id = $1")
+                .bind(call_id)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        if reason.is_some() || tokio::time::Instant::now() > until {
+            break (status, reason);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.0, "completed");
+    assert_eq!(status.1.as_deref(), Some("caller_hang_up"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_stream_token_is_refused() {
+    let fake = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let app = spawn(&fake).await;
+    ringing_call(&app).await;
+    let forged = format!("{}x", token());
+
+    let result = open_media_stream(&app, &forged, Some(signature(&forged))).await;
+
+    assert_refused(result, 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_without_a_signature_is_refused() {
+    let fake = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let app = spawn(&fake).await;
+    ringing_call(&app).await;
+
+    let result = open_media_stream(&app, &token(), None).await;
+
+    assert_refused(result, 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_signed_for_another_url_is_refused() {
+    let fake = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let app = spawn(&fake).await;
+    ringing_call(&app).await;
+    let token = token();
+    let https_signature = RequestValidator::new(AUTH_TOKEN)
+        .compute::<&str, &str>(&format!("{BASE}/twilio/stream/{token}"), &[]);
+
+    let result = open_media_stream(&app, &token, Some(https_signature)).await;
+
+    assert_refused(result, 403);
+    app.stop().await;
+}
