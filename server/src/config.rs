@@ -48,6 +48,8 @@ pub struct Config {
     pub rag: RagConfig,
     /// Logging.
     pub log: LogConfig,
+    /// How long live calls may go on after SIGTERM (`SHUTDOWN_DRAIN_SECS`, default 30).
+    pub shutdown_drain: std::time::Duration,
 }
 
 /// Which PostgreSQL to use.
@@ -239,7 +241,14 @@ impl Config {
                 });
             }
         };
+        let drain_secs: u64 = parse_or(
+            &get,
+            "SHUTDOWN_DRAIN_SECS",
+            30,
+            "must be a whole number of seconds, like 30",
+        )?;
         Ok(Config {
+            shutdown_drain: std::time::Duration::from_secs(drain_secs),
             addr,
             database,
             public_base_url,

@@ -24,7 +24,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::config::Config;
 use crate::database::Database;
 use crate::routes::{health, stream, twilio};
-use crate::state::AppState;
+use crate::state::{AppState, CallTasks};
 use crate::{auth, telemetry};
 
 /// A server that is bound and connected, ready to run.
@@ -35,6 +35,8 @@ pub struct Application {
     database: Database,
     sessions: PostgresStore,
     shutdown: CancellationToken,
+    calls: CallTasks,
+    drain: Duration,
 }
 
 impl Application {
@@ -58,9 +60,10 @@ impl Application {
             pool: database.pool.clone(),
             config: Arc::new(config),
             leptos,
+            calls: CallTasks::default(),
         };
         let sessions = session_store(&state)?;
-        let router = router(state, sessions.clone());
+        let router = router(state.clone(), sessions.clone());
         tracing::info!("serving on http://{addr}");
         Ok(Self {
             listener,
@@ -69,6 +72,8 @@ impl Application {
             database,
             sessions,
             shutdown: CancellationToken::new(),
+            calls: state.calls,
+            drain: state.config.shutdown_drain,
         })
     }
 
@@ -82,8 +87,10 @@ impl Application {
         self.shutdown.clone()
     }
 
-    /// Serves until SIGTERM, ctrl-c or the shutdown token; lets in-flight
-    /// requests finish, then closes the database (stopping an embedded cluster).
+    /// Serves until SIGTERM, ctrl-c or the shutdown token. Then it stops taking
+    /// requests and calls, lets in-flight requests finish and live calls go on
+    /// for up to the drain time (after which they say goodbye and end), and
+    /// closes the database (stopping an embedded cluster).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let cleanup = tokio::spawn(
             self.sessions
@@ -103,10 +110,45 @@ impl Application {
             tracing::info!("shutting down: finishing requests in flight");
         })
         .await;
+        drain_calls(&self.calls, self.drain).await;
         cleanup.abort();
         let closed = self.database.close().await;
         served.context("server error")?;
         closed
+    }
+}
+
+/// Upgraded WebSockets outlive axum's graceful shutdown, so live calls are
+/// drained here: no new ones, up to `drain` for the rest, then a cancel (each
+/// call hangs up and is finalised) and a short wait for that.
+async fn drain_calls(calls: &CallTasks, drain: Duration) {
+    calls.tracker.close();
+    if calls.tracker.is_empty() {
+        return;
+    }
+    tracing::info!(
+        live = calls.tracker.len(),
+        ?drain,
+        "letting live calls finish"
+    );
+    if tokio::time::timeout(drain, calls.tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            live = calls.tracker.len(),
+            "drain time is up: ending live calls"
+        );
+        calls.shutdown.cancel();
+        if tokio::time::timeout(Duration::from_secs(10), calls.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                live = calls.tracker.len(),
+                "calls did not end within 10 s of the cancel"
+            );
+        }
     }
 }
 

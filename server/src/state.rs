@@ -6,7 +6,20 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
 use crate::config::Config;
+
+/// The live calls of this instance: tracked so shutdown can let them finish,
+/// and cancellable when the drain time is up.
+#[derive(Clone, Debug, Default)]
+pub struct CallTasks {
+    /// Every call task; closed when the server stops taking calls.
+    pub tracker: TaskTracker,
+    /// Cancelled when the drain time is up: each call says goodbye and ends.
+    pub shutdown: CancellationToken,
+}
 
 /// Shared by every handler; cloning it clones handles only.
 #[derive(Clone, Debug)]
@@ -17,6 +30,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Leptos' rendering options (site root, output name, address).
     pub leptos: LeptosOptions,
+    /// The calls running on this instance.
+    pub calls: CallTasks,
 }
 
 impl FromRef<AppState> for PgPool {

@@ -45,6 +45,10 @@ pub async fn stream(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if state.calls.tracker.is_closed() {
+        tracing::warn!("refusing media stream: the server is shutting down");
+        return (StatusCode::SERVICE_UNAVAILABLE, "Shutting down").into_response();
+    }
     let Some(auth_token) = state.config.twilio.auth_token.as_ref() else {
         tracing::error!("refusing media stream: TWILIO_AUTH_TOKEN is not set");
         return (StatusCode::SERVICE_UNAVAILABLE, "Twilio is not configured").into_response();
@@ -118,21 +122,24 @@ pub async fn stream(
         api_key: api_key.expose().to_owned(),
     };
     let pool = state.pool.clone();
+    let calls = state.calls.clone();
     let (org_id, call_id) = (call.org_id, call.id);
     tracing::info!(call_sid, %call_id, %org_id, "media stream connected");
     // Larger than `MAX_FRAME_BYTES` so an oversized frame is dropped, not fatal to the call.
     upgrade
         .max_message_size(4 * MAX_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
-            run_call(
+            let shutdown = calls.shutdown.child_token();
+            let call = run_call(
                 socket,
                 pool,
                 org_id,
                 call_id,
                 session_config(&settings),
                 connector,
-            )
-            .await;
+                shutdown,
+            );
+            calls.tracker.track_future(call).await;
         })
 }
 
@@ -167,6 +174,7 @@ async fn run_call(
     call_id: Uuid,
     config: SessionConfig,
     connector: OpenAiRealtimeConfig,
+    shutdown: CancellationToken,
 ) {
     if let Err(e) = calls::mark_in_progress(&pool, org_id, call_id).await {
         tracing::error!(error = %e, %call_id, "cannot mark the call in progress");
@@ -179,7 +187,7 @@ async fn run_call(
         connector,
         effects_tx,
         tools_rx,
-        CancellationToken::new(),
+        shutdown,
     );
     let effects = tokio::spawn(handle_effects(pool, org_id, call_id, effects_rx, tools_tx));
     let end = bridge.run(text_frames(stream), text_sink(sink)).await;

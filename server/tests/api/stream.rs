@@ -31,12 +31,17 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn spawn(fake: &FakeRealtime) -> TestApp {
+    spawn_draining(fake, "30").await
+}
+
+async fn spawn_draining(fake: &FakeRealtime, drain_secs: &str) -> TestApp {
     let base_url = fake.base_url();
     spawn_app_with(&[
         ("PUBLIC_BASE_URL", BASE),
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
         ("OPENAI_BASE_URL", &base_url),
         ("OPENAI_API_KEY", "sk-test"),
+        ("SHUTDOWN_DRAIN_SECS", drain_secs),
     ])
     .await
 }
@@ -265,4 +270,50 @@ async fn a_stream_signed_for_another_url_is_refused() {
 
     assert_refused(result, 403);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_live_call_run_for_the_drain_time_then_ends_it() {
+    // Arrange: a live call that nobody hangs up.
+    let fake = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let app = spawn_draining(&fake, "1").await;
+    let (_, call_id) = ringing_call(&app).await;
+    let token = token();
+    let mut socket = open_media_stream(&app, &token, Some(signature(&token)))
+        .await
+        .expect("upgrade accepted");
+    let start = TwilioInbound::Start(StreamStart {
+        sequence_number: Some(1),
+        stream_sid: STREAM_SID.into(),
+        account_sid: ACCOUNT_SID.into(),
+        call_sid: CALL_SID.into(),
+        tracks: vec![Track::Inbound],
+        custom_parameters: BTreeMap::new(),
+        media_format: MediaFormat::mulaw_8k(),
+    });
+    socket.send(Message::text(start.to_json())).await.unwrap();
+    let first = tokio::time::timeout(WAIT, socket.next()).await;
+    assert!(
+        matches!(first, Ok(Some(Ok(Message::Text(_))))),
+        "the call is live: {first:?}"
+    );
+    let pool = app.pool.clone();
+
+    // Act: SIGTERM, as far as the server can tell.
+    let started = tokio::time::Instant::now();
+    app.stop().await;
+
+    // Assert: it waited for the drain time, then ended the call and recorded why.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "the call had its drain time"
+    );
+    let (status, reason): (String, Option<String>) =
+        sqlx::query_as("select status, ended_reason from calls where id = $1")
+            .bind(call_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "completed");
+    assert_eq!(reason.as_deref(), Some("shutdown"));
 }
