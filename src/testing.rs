@@ -97,3 +97,22 @@ pub async fn fresh_database() -> (String, PgPool) {
         .expect("migrate the test database");
     (url, pool)
 }
+
+/// A new organization named `name` with an owner `<name>@example.com` (a
+/// placeholder password hash: these owners never log in); returns its id.
+pub async fn seed_org(pool: &PgPool, name: &str) -> uuid::Uuid {
+    let email = format!("{}@example.com", name.to_lowercase());
+    let (org_id, _) = store::accounts::insert_org_with_owner(pool, name, "Owner", &email, "x")
+        .await
+        .expect("seed an organization");
+    org_id
+}
+
+/// A new organization with one agent, "Front desk": returns `(org_id, agent_id)`.
+pub async fn seed_org_with_agent(pool: &PgPool, name: &str) -> (uuid::Uuid, uuid::Uuid) {
+    let org_id = seed_org(pool, name).await;
+    let agent_id = store::agents::insert_agent(pool, org_id, "Front desk")
+        .await
+        .expect("seed an agent");
+    (org_id, agent_id)
+}

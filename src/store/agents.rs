@@ -133,16 +133,12 @@ pub async fn insert_phone_number(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::accounts::insert_org_with_owner;
-    use crate::testing::fresh_database;
+    use crate::testing::{fresh_database, seed_org, seed_org_with_agent};
 
     #[tokio::test]
     async fn finds_the_agent_by_called_number_with_its_org() {
         let (_url, pool) = fresh_database().await;
-        let (org, _) = insert_org_with_owner(&pool, "Acme", "Ann", "ann@example.com", "x")
-            .await
-            .unwrap();
-        let agent = insert_agent(&pool, org, "Front desk").await.unwrap();
+        let (org, agent) = seed_org_with_agent(&pool, "Acme").await;
         let number = insert_phone_number(&pool, org, "+14155550199", Some(agent))
             .await
             .unwrap();
@@ -173,12 +169,8 @@ mod tests {
     #[tokio::test]
     async fn unassigned_numbers_and_foreign_agents_answer_nothing() {
         let (_url, pool) = fresh_database().await;
-        let (org, _) = insert_org_with_owner(&pool, "Acme", "Ann", "ann@example.com", "x")
-            .await
-            .unwrap();
-        let (other, _) = insert_org_with_owner(&pool, "Other", "Bob", "bob@example.com", "x")
-            .await
-            .unwrap();
+        let org = seed_org(&pool, "Acme").await;
+        let other = seed_org(&pool, "Other").await;
         let foreign = insert_agent(&pool, other, "Theirs").await.unwrap();
         insert_phone_number(&pool, org, "+14155550111", None)
             .await

@@ -131,20 +131,13 @@ pub async fn finish_call(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::accounts::insert_org_with_owner;
-    use crate::store::agents::insert_agent;
-    use crate::testing::fresh_database;
+    use crate::testing::{fresh_database, seed_org, seed_org_with_agent};
 
     #[tokio::test]
     async fn inbound_calls_are_ringing_idempotent_and_org_scoped() {
         let (_url, pool) = fresh_database().await;
-        let (org, _) = insert_org_with_owner(&pool, "Acme", "Ann", "ann@example.com", "x")
-            .await
-            .unwrap();
-        let (other, _) = insert_org_with_owner(&pool, "Other", "Bob", "bob@example.com", "x")
-            .await
-            .unwrap();
-        let agent = insert_agent(&pool, org, "Front desk").await.unwrap();
+        let (org, agent) = seed_org_with_agent(&pool, "Acme").await;
+        let other = seed_org(&pool, "Other").await;
         let sid = "CA00000000000000000000000000000001";
         let id = insert_inbound_call(&pool, org, agent, sid, "+14155550100", "+14155550199")
             .await
@@ -169,13 +162,8 @@ mod tests {
     #[tokio::test]
     async fn a_call_found_by_sid_goes_in_progress_then_completed_only_in_its_org() {
         let (_url, pool) = fresh_database().await;
-        let (org, _) = insert_org_with_owner(&pool, "Acme", "Ann", "ann@example.com", "x")
-            .await
-            .unwrap();
-        let (other, _) = insert_org_with_owner(&pool, "Other", "Bob", "bob@example.com", "x")
-            .await
-            .unwrap();
-        let agent = insert_agent(&pool, org, "Front desk").await.unwrap();
+        let (org, agent) = seed_org_with_agent(&pool, "Acme").await;
+        let other = seed_org(&pool, "Other").await;
         let id = insert_inbound_call(&pool, org, agent, "CA9", "+14155550100", "+14155550199")
             .await
             .unwrap();

@@ -75,21 +75,14 @@ pub async fn list_lines(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::accounts::insert_org_with_owner;
-    use crate::store::agents::insert_agent;
     use crate::store::calls::insert_inbound_call;
-    use crate::testing::fresh_database;
+    use crate::testing::{fresh_database, seed_org, seed_org_with_agent};
 
     #[tokio::test]
     async fn transcript_lines_are_stored_in_order_and_org_scoped() {
         let (_url, pool) = fresh_database().await;
-        let (org, _) = insert_org_with_owner(&pool, "Acme", "Ann", "ann@example.com", "x")
-            .await
-            .unwrap();
-        let (other, _) = insert_org_with_owner(&pool, "Other", "Bob", "bob@example.com", "x")
-            .await
-            .unwrap();
-        let agent = insert_agent(&pool, org, "Front desk").await.unwrap();
+        let (org, agent) = seed_org_with_agent(&pool, "Acme").await;
+        let other = seed_org(&pool, "Other").await;
         let call = insert_inbound_call(&pool, org, agent, "CA1", "+14155550100", "+14155550199")
             .await
             .unwrap();
