@@ -16,6 +16,8 @@
 //! - [`postgres`] — the embedded PostgreSQL + pgvector cluster used when no `DATABASE_URL` is given.
 //! - [`store`]    — the database: pool, migrations, one module per aggregate, every query scoped by organization.
 //! - [`accounts`] — sign-up, log-in and password hashing on top of the store.
+//! - [`jobs`]     — the durable-job worker: claims jobs with `SKIP LOCKED`, heartbeats, retries.
+//! - [`live`]     — the live bus: call and document events to every instance's SSE streams.
 //! - [`knowledge`] — text extraction (txt, md, html, pdf, docx) and the embedders, local model included.
 //! - [`testing`]  — test support: a throw-away cluster per test process, a fresh database per test.
 
@@ -25,7 +27,9 @@ pub mod bridge;
 pub mod call;
 pub mod engines;
 pub mod fakes;
+pub mod jobs;
 pub mod knowledge;
+pub mod live;
 pub mod postgres;
 pub mod rag;
 pub mod realtime;
