@@ -8,10 +8,16 @@
 //! - [`embed`] — the [`Embedder`] trait, its retry-aware error, and the in-process
 //!   all-MiniLM-L6-v2 model.
 //! - [`retrieve`] — ingesting text (chunk → embed → store) and searching it.
+//! - [`ingest`] — accepting uploads and the durable job that makes them searchable.
+//! - [`context`] — each agent's precomputed start context.
+//! - [`tool`] — the `query_knowledge_base` tool's answer.
 
+pub mod context;
 pub mod embed;
 pub mod extract;
+pub mod ingest;
 pub mod retrieve;
+pub mod tool;
 
 pub use embed::{EmbedError, Embedder};
 pub use extract::{ExtractError, ExtractedText, Format, extract};

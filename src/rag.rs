@@ -5,12 +5,15 @@
 //! the embedding model's tokenizer can be plugged in from the I/O side.
 //!
 //! - [`chunk`] — structure-aware chunking with heading paths, source offsets and overlap.
+//! - [`passages`] — retrieved passages rendered within a budget: start context and tool output.
 //! - [`tokens`] — the [`TokenCounter`] trait and the tokenizer-free [`TokenEstimate`].
 
 pub mod chunk;
 mod outline;
+pub mod passages;
 mod sentence;
 pub mod tokens;
 
 pub use chunk::{Chunk, ChunkOptions, InvalidChunkOptions, chunk, chunk_with};
+pub use passages::Passage;
 pub use tokens::{TokenCounter, TokenEstimate};

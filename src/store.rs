@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod agents;
+pub mod api_keys;
 pub mod calls;
 pub mod jobs;
 pub mod knowledge;

@@ -116,3 +116,30 @@ pub async fn seed_org_with_agent(pool: &PgPool, name: &str) -> (uuid::Uuid, uuid
         .expect("seed an agent");
     (org_id, agent_id)
 }
+
+/// The local all-MiniLM-L6-v2, loaded once per test process from `EMBEDDING_MODEL_DIR` (or
+/// `<workspace>/.tools/all-minilm-l6-v2`).
+///
+/// # Panics
+/// If the model is missing: run `make setup`.
+pub async fn local_embedder() -> std::sync::Arc<crate::knowledge::embed::LocalEmbedder> {
+    static EMBEDDER: tokio::sync::OnceCell<std::sync::Arc<crate::knowledge::embed::LocalEmbedder>> =
+        tokio::sync::OnceCell::const_new();
+    EMBEDDER
+        .get_or_init(|| async {
+            let dir = std::env::var_os("EMBEDDING_MODEL_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| tools_dir().join("all-minilm-l6-v2"));
+            let model = crate::knowledge::embed::LocalEmbedder::load(dir.clone())
+                .await
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot load the embedding model from {}: {e} (run `make setup`)",
+                        dir.display()
+                    )
+                });
+            std::sync::Arc::new(model)
+        })
+        .await
+        .clone()
+}

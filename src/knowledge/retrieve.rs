@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::embed::{EmbedError, Embedder};
-use crate::rag::{ChunkOptions, chunk};
+use crate::rag::{Chunk, ChunkOptions, chunk};
 use crate::store::knowledge::{self as store, MatchedChunk, ReplaceChunksError};
 
 /// Why ingesting or searching failed.
@@ -42,20 +42,37 @@ pub async fn ingest_text(
     text: &str,
 ) -> Result<usize, RetrieveError> {
     let chunks = chunk(text, &ChunkOptions::fitting(embedder.max_input_tokens()));
-    let texts: Vec<String> = chunks.iter().map(|c| c.embedding_text()).collect();
-    let mut vectors = Vec::with_capacity(texts.len());
-    for batch in texts.chunks(embedder.preferred_batch_size().max(1)) {
-        vectors.extend(embedder.embed(batch).await?);
-    }
-    if vectors.len() != chunks.len() {
-        return Err(RetrieveError::VectorCount {
-            expected: chunks.len(),
-            got: vectors.len(),
-        });
-    }
+    let vectors = embed_chunks(embedder, &chunks, |_| async {}).await?;
     let rows: Vec<_> = chunks.into_iter().zip(vectors).collect();
     store::replace_chunks(pool, org_id, document_id, embedder.model_id(), &rows).await?;
     Ok(rows.len())
+}
+
+/// Embeds `chunks` in the embedder's preferred batches, in order, calling `after_batch` with
+/// the number embedded so far after each batch (ingestion reports progress with it).
+pub async fn embed_chunks<F, Fut>(
+    embedder: &dyn Embedder,
+    chunks: &[Chunk],
+    mut after_batch: F,
+) -> Result<Vec<Vec<f32>>, RetrieveError>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let texts: Vec<String> = chunks.iter().map(|c| c.embedding_text()).collect();
+    let mut vectors = Vec::with_capacity(texts.len());
+    for batch in texts.chunks(embedder.preferred_batch_size().max(1)) {
+        let embedded = embedder.embed(batch).await?;
+        if embedded.len() != batch.len() {
+            return Err(RetrieveError::VectorCount {
+                expected: batch.len(),
+                got: embedded.len(),
+            });
+        }
+        vectors.extend(embedded);
+        after_batch(vectors.len()).await;
+    }
+    Ok(vectors)
 }
 
 /// The passages most similar to `query` that `agent_id` (or, with `None`, only org-wide

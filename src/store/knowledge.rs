@@ -7,7 +7,7 @@
 
 use pgvector::Vector;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::rag::Chunk;
@@ -50,8 +50,9 @@ pub enum ReplaceChunksError {
 }
 
 /// Stores an uploaded document as `pending` (with the SHA-256 of its bytes); returns its id.
+/// Pass a transaction to enqueue its ingestion job atomically with it.
 pub async fn insert_document(
-    pool: &PgPool,
+    executor: impl PgExecutor<'_>,
     org_id: Uuid,
     agent_id: Option<Uuid>,
     title: &str,
@@ -74,8 +75,189 @@ pub async fn insert_document(
     .bind(size)
     .bind(sha256)
     .bind(bytes)
-    .fetch_one(pool)
+    .fetch_one(executor)
     .await
+}
+
+/// A document as the dashboard and the API list it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Document {
+    /// Its id.
+    pub id: Uuid,
+    /// The agent it is scoped to; `None` for the whole organization.
+    pub agent_id: Option<Uuid>,
+    /// Its title.
+    pub title: String,
+    /// The uploaded file's name (empty for pasted text).
+    pub filename: String,
+    /// The media type it was read as.
+    pub content_type: String,
+    /// The original's size.
+    pub size_bytes: i64,
+    /// `pending`, `processing`, `ready` or `failed`.
+    pub status: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Chunks stored (when ready).
+    pub chunk_count: i32,
+    /// Chunks embedded so far (progress while processing).
+    pub chunks_embedded: i32,
+    /// Chunks to embed (0 until extracted and chunked).
+    pub chunks_total: i32,
+    /// The model its chunks were embedded with.
+    pub embedding_model: Option<String>,
+    /// When it was uploaded.
+    pub created_at: time::OffsetDateTime,
+    /// When it last changed.
+    pub updated_at: time::OffsetDateTime,
+}
+
+const DOCUMENT_COLUMNS: &str = "id, agent_id, title, filename, content_type, size_bytes, status, \
+     error, chunk_count, chunks_embedded, chunks_total, embedding_model, created_at, updated_at";
+
+/// The organization's documents, newest first.
+pub async fn list_documents(pool: &PgPool, org_id: Uuid) -> Result<Vec<Document>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {DOCUMENT_COLUMNS} from knowledge_documents where org_id = $1 \
+          order by created_at desc, id"
+    ))
+    .bind(org_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// One document of the organization.
+pub async fn find_document(
+    pool: &PgPool,
+    org_id: Uuid,
+    document_id: Uuid,
+) -> Result<Option<Document>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {DOCUMENT_COLUMNS} from knowledge_documents where org_id = $1 and id = $2"
+    ))
+    .bind(org_id)
+    .bind(document_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The document with this file name in the same scope (the organization, or one agent), for
+/// re-uploads to replace.
+pub async fn find_by_filename(
+    executor: impl PgExecutor<'_>,
+    org_id: Uuid,
+    agent_id: Option<Uuid>,
+    filename: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select id from knowledge_documents \
+          where org_id = $1 and agent_id is not distinct from $2 and filename = $3 \
+          order by created_at desc limit 1 for update",
+    )
+    .bind(org_id)
+    .bind(agent_id)
+    .bind(filename)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Replaces a document's original with new bytes and sets it back to `pending`; its old chunks
+/// stay searchable until the new ones replace them.
+pub async fn replace_original(
+    executor: impl PgExecutor<'_>,
+    org_id: Uuid,
+    document_id: Uuid,
+    title: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update knowledge_documents \
+            set title = $3, content_type = $4, size_bytes = $5, sha256 = $6, original = $7, \
+                status = 'pending', error = null, chunks_embedded = 0, chunks_total = 0, \
+                updated_at = now() \
+          where id = $1 and org_id = $2",
+    )
+    .bind(document_id)
+    .bind(org_id)
+    .bind(title)
+    .bind(content_type)
+    .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
+    .bind(Sha256::digest(bytes).to_vec())
+    .bind(bytes)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets a document back to `pending` (to re-process it); false when it is not this organization's.
+pub async fn mark_pending(
+    executor: impl PgExecutor<'_>,
+    org_id: Uuid,
+    document_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update knowledge_documents \
+            set status = 'pending', error = null, chunks_embedded = 0, chunks_total = 0, \
+                updated_at = now() \
+          where id = $1 and org_id = $2",
+    )
+    .bind(document_id)
+    .bind(org_id)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What ingestion reads: the original bytes and how to read them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Original {
+    /// The uploaded file's name.
+    pub filename: String,
+    /// The media type it was uploaded as.
+    pub content_type: String,
+    /// The bytes.
+    pub original: Vec<u8>,
+    /// The agent it is scoped to.
+    pub agent_id: Option<Uuid>,
+}
+
+/// The original of a document, if it still exists.
+pub async fn load_original(
+    pool: &PgPool,
+    org_id: Uuid,
+    document_id: Uuid,
+) -> Result<Option<Original>, sqlx::Error> {
+    sqlx::query_as(
+        "select filename, content_type, original, agent_id from knowledge_documents \
+          where id = $1 and org_id = $2",
+    )
+    .bind(document_id)
+    .bind(org_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records ingestion progress: `processing`, `embedded` of `total` chunks done.
+pub async fn set_progress(
+    pool: &PgPool,
+    org_id: Uuid,
+    document_id: Uuid,
+    embedded: usize,
+    total: usize,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update knowledge_documents \
+            set status = 'processing', chunks_embedded = $3, chunks_total = $4, updated_at = now() \
+          where id = $1 and org_id = $2",
+    )
+    .bind(document_id)
+    .bind(org_id)
+    .bind(to_i32(embedded))
+    .bind(to_i32(total))
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Replaces a document's chunks and marks it `ready`, in one transaction.
