@@ -12,7 +12,8 @@
 //! I/O (tokio, sockets, PostgreSQL):
 //! - [`engines`]  — the neutral event vocabulary every voice engine speaks, and the engines.
 //! - [`bridge`]   — the per-call task driving a `CallSession` between the Twilio socket and an engine.
-//! - [`fakes`]    — in-process stand-ins for external services (an OpenAI Realtime server) for tests and `simulate`.
+//! - [`fakes`]    — in-process stand-ins for OpenAI (Realtime and HTTP) and Twilio REST, for tests and `simulate`.
+//! - [`twilio_rest`] — Twilio REST client: hang up, redirect, outbound calls, number set-up.
 //! - [`postgres`] — the embedded PostgreSQL + pgvector cluster used when no `DATABASE_URL` is given.
 //! - [`store`]    — the database: pool, migrations, one module per aggregate, every query scoped by organization.
 //! - [`accounts`] — sign-up, log-in and password hashing on top of the store.
@@ -36,3 +37,4 @@ pub mod realtime;
 pub mod store;
 pub mod testing;
 pub mod twilio;
+pub mod twilio_rest;

@@ -7,12 +7,14 @@
 //! runtime.
 
 pub mod local;
+pub mod openai;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-pub use local::{LoadModelError, LocalEmbedder, LocalModel};
+pub use local::{LazyLocalEmbedder, LoadModelError, LocalEmbedder, LocalModel};
+pub use openai::{InvalidOpenAiEmbedderConfig, OpenAiEmbedder, OpenAiEmbedderConfig};
 
 /// The future [`Embedder::embed`] returns: one vector per input text, in input order.
 pub type EmbedFuture<'a> =

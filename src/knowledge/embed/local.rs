@@ -282,5 +282,62 @@ impl Embedder for LocalEmbedder {
     }
 }
 
+/// [`LocalEmbedder`] loaded on first use, so a server that never embeds (or a test that does
+/// not) never reads the 90 MB model. [`LazyLocalEmbedder::new`] checks the files are there, so
+/// a missing model is still reported at start-up.
+pub struct LazyLocalEmbedder {
+    dir: PathBuf,
+    loaded: tokio::sync::OnceCell<LocalEmbedder>,
+}
+
+impl LazyLocalEmbedder {
+    /// An embedder that will load the model in `dir`, which must hold [`MODEL_FILES`].
+    pub fn new(dir: PathBuf) -> Result<Self, LoadModelError> {
+        for file in MODEL_FILES {
+            let path = dir.join(file);
+            if !path.is_file() {
+                return Err(LoadModelError::MissingFile { path });
+            }
+        }
+        Ok(Self {
+            dir,
+            loaded: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    async fn model(&self) -> Result<&LocalEmbedder, EmbedError> {
+        self.loaded
+            .get_or_try_init(|| LocalEmbedder::load(self.dir.clone()))
+            .await
+            .map_err(|e| EmbedError::Model {
+                reason: e.to_string(),
+            })
+    }
+}
+
+impl Embedder for LazyLocalEmbedder {
+    fn model_id(&self) -> &str {
+        MODEL_ID
+    }
+
+    fn dimensions(&self) -> usize {
+        DIMENSIONS
+    }
+
+    fn max_input_tokens(&self) -> usize {
+        MAX_INPUT_TOKENS
+    }
+
+    fn preferred_batch_size(&self) -> usize {
+        self.loaded
+            .get()
+            .map_or(BATCH_SIZE, |m| m.preferred_batch_size())
+    }
+
+    fn embed<'a>(&'a self, texts: &'a [String]) -> EmbedFuture<'a> {
+        Box::pin(async move { self.model().await?.embed(texts).await })
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -222,3 +222,30 @@ fn throughput() {
         }
     }
 }
+
+#[test]
+fn a_lazy_embedder_reports_a_missing_model_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let Err(LoadModelError::MissingFile { path }) = LazyLocalEmbedder::new(dir.path().to_owned())
+    else {
+        panic!("an empty directory is not a model");
+    };
+    assert_eq!(path, dir.path().join("config.json"));
+}
+
+#[tokio::test]
+async fn a_lazy_embedder_loads_on_first_use_and_matches_the_eager_one() {
+    let dir = crate::testing::tools_dir().join("all-minilm-l6-v2");
+    let dir = std::env::var_os("EMBEDDING_MODEL_DIR").map_or(dir, PathBuf::from);
+    let lazy = LazyLocalEmbedder::new(dir).unwrap();
+    assert!(lazy.loaded.get().is_none());
+    let texts = vec!["Opening hours".to_owned()];
+    let got = lazy.embed(&texts).await.unwrap();
+    let want = crate::testing::local_embedder()
+        .await
+        .embed(&texts)
+        .await
+        .unwrap();
+    assert_eq!(got, want);
+    assert_eq!(lazy.preferred_batch_size(), BATCH_SIZE);
+}
