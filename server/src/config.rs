@@ -46,6 +46,8 @@ pub struct Config {
     pub twilio: TwilioConfig,
     /// Retrieval defaults.
     pub rag: RagConfig,
+    /// Documents: how they are embedded, how large they may be, how many workers ingest them.
+    pub knowledge: KnowledgeConfig,
     /// Logging.
     pub log: LogConfig,
     /// How long live calls may go on after SIGTERM (`SHUTDOWN_DRAIN_SECS`, default 30).
@@ -100,6 +102,34 @@ pub struct RagConfig {
     pub chunk_limit: u32,
     /// `RAG_SIMILARITY_THRESHOLD`, default 0.7.
     pub similarity_threshold: f32,
+}
+
+/// Which embedder turns documents and queries into vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmbeddingsConfig {
+    /// all-MiniLM-L6-v2 in-process, from `EMBEDDING_MODEL_DIR` (default
+    /// `$SWITCHBOARD_TOOLS_DIR/all-minilm-l6-v2`): the default without an OpenAI key, so
+    /// everything works offline.
+    Local {
+        /// Where `model.safetensors`, `tokenizer.json` and `config.json` are.
+        model_dir: PathBuf,
+    },
+    /// An OpenAI-compatible `/embeddings` endpoint at `OPENAI_BASE_URL`.
+    OpenAi {
+        /// `OPENAI_EMBEDDING_MODEL`, default `text-embedding-3-small`.
+        model: String,
+    },
+}
+
+/// Knowledge-base settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnowledgeConfig {
+    /// `EMBEDDINGS`: `local` or `openai`; default `openai` when `OPENAI_API_KEY` is set, else `local`.
+    pub embeddings: EmbeddingsConfig,
+    /// `KNOWLEDGE_MAX_UPLOAD_MB`, default 20.
+    pub max_upload_bytes: usize,
+    /// `JOB_WORKERS`: background jobs (ingestion, summaries) run at once on this instance, default 2.
+    pub job_workers: usize,
 }
 
 /// Logging settings.
@@ -222,6 +252,7 @@ impl Config {
                 ),
             });
         }
+        let knowledge = knowledge_config(&get, openai.api_key.is_some())?;
         let level = get("LOG_LEVEL").unwrap_or_else(|| "info".into());
         if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
             return Err(ConfigError {
@@ -261,6 +292,7 @@ impl Config {
                 chunk_limit,
                 similarity_threshold,
             },
+            knowledge,
             log: LogConfig { level, json },
         })
     }
@@ -269,6 +301,72 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_base_url.starts_with("https://")
     }
+}
+
+fn knowledge_config(
+    get: &impl Fn(&str) -> Option<String>,
+    has_openai_key: bool,
+) -> Result<KnowledgeConfig, ConfigError> {
+    let embeddings = match get("EMBEDDINGS").as_deref() {
+        Some("local") => "local",
+        Some("openai") if has_openai_key => "openai",
+        Some("openai") => {
+            return Err(ConfigError {
+                variable: "EMBEDDINGS",
+                problem: "is `openai`, which needs OPENAI_API_KEY (or use `local`)".into(),
+            });
+        }
+        Some(other) => {
+            return Err(ConfigError {
+                variable: "EMBEDDINGS",
+                problem: format!("must be `local` or `openai`, got {other:?}"),
+            });
+        }
+        None if has_openai_key => "openai",
+        None => "local",
+    };
+    let embeddings = if embeddings == "openai" {
+        EmbeddingsConfig::OpenAi {
+            model: get("OPENAI_EMBEDDING_MODEL").unwrap_or_else(|| "text-embedding-3-small".into()),
+        }
+    } else {
+        EmbeddingsConfig::Local {
+            model_dir: match get("EMBEDDING_MODEL_DIR") {
+                Some(dir) => dir.into(),
+                None => {
+                    PathBuf::from(get("SWITCHBOARD_TOOLS_DIR").unwrap_or_else(|| ".tools".into()))
+                        .join("all-minilm-l6-v2")
+                }
+            },
+        }
+    };
+    let max_upload_mb: usize = parse_or(
+        get,
+        "KNOWLEDGE_MAX_UPLOAD_MB",
+        20,
+        "must be a whole number of megabytes from 1 to 500",
+    )?;
+    if !(1..=500).contains(&max_upload_mb) {
+        return Err(ConfigError {
+            variable: "KNOWLEDGE_MAX_UPLOAD_MB",
+            problem: format!(
+                "must be a whole number of megabytes from 1 to 500, got {max_upload_mb}"
+            ),
+        });
+    }
+    let job_workers: usize =
+        parse_or(get, "JOB_WORKERS", 2, "must be a whole number from 1 to 32")?;
+    if !(1..=32).contains(&job_workers) {
+        return Err(ConfigError {
+            variable: "JOB_WORKERS",
+            problem: format!("must be a whole number from 1 to 32, got {job_workers}"),
+        });
+    }
+    Ok(KnowledgeConfig {
+        embeddings,
+        max_upload_bytes: max_upload_mb * 1024 * 1024,
+        job_workers,
+    })
 }
 
 fn parse_or<T: std::str::FromStr>(
@@ -334,6 +432,16 @@ mod tests {
         );
         assert!(config.openai.api_key.is_none());
         assert_eq!(config.openai.realtime_model, "gpt-realtime");
+        assert_eq!(
+            config.knowledge,
+            KnowledgeConfig {
+                embeddings: EmbeddingsConfig::Local {
+                    model_dir: ".tools/all-minilm-l6-v2".into()
+                },
+                max_upload_bytes: 20 * 1024 * 1024,
+                job_workers: 2,
+            }
+        );
         assert!(!config.secure_cookies());
     }
 
@@ -382,6 +490,35 @@ mod tests {
                 .variable,
             "LEPTOS_SITE_ADDR"
         );
+    }
+
+    #[test]
+    fn an_openai_key_switches_embeddings_to_openai_unless_told_otherwise() {
+        let with_key = config(&[("OPENAI_API_KEY", "sk-x")]).unwrap();
+        assert_eq!(
+            with_key.knowledge.embeddings,
+            EmbeddingsConfig::OpenAi {
+                model: "text-embedding-3-small".into()
+            }
+        );
+        let local = config(&[("OPENAI_API_KEY", "sk-x"), ("EMBEDDINGS", "local")]).unwrap();
+        assert!(matches!(
+            local.knowledge.embeddings,
+            EmbeddingsConfig::Local { .. }
+        ));
+        let err = config(&[("EMBEDDINGS", "openai")]).unwrap_err();
+        assert_eq!(err.variable, "EMBEDDINGS");
+        assert!(err.problem.contains("OPENAI_API_KEY"), "{err}");
+        for (variable, value) in [
+            ("EMBEDDINGS", "cohere"),
+            ("KNOWLEDGE_MAX_UPLOAD_MB", "0"),
+            ("KNOWLEDGE_MAX_UPLOAD_MB", "big"),
+            ("JOB_WORKERS", "100"),
+        ] {
+            assert_eq!(config(&[(variable, value)]).unwrap_err().variable, variable);
+        }
+        let sized = config(&[("KNOWLEDGE_MAX_UPLOAD_MB", "5")]).unwrap();
+        assert_eq!(sized.knowledge.max_upload_bytes, 5 * 1024 * 1024);
     }
 
     #[test]

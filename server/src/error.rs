@@ -1,62 +1,61 @@
-//! `ApiError`: the one error type of JSON endpoints.
+//! `ApiError`: the one error type of JSON endpoints, answered as `{"error": "<sentence>"}`.
 //!
-//! Client-caused variants render their message; `Database` and `Internal`
-//! render a fixed sentence and are logged here with their cause.
+//! Client-caused errors carry a message for people; internal ones are logged with their cause
+//! and answered with a fixed sentence, so nothing internal leaks.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-/// An error a JSON endpoint returns.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// No or bad credentials.
-    #[error("authentication required")]
-    Unauthorized,
-    /// Authenticated, but not allowed.
-    #[error("not allowed")]
-    Forbidden,
-    /// Nothing there (in this organization).
-    #[error("not found")]
-    NotFound,
-    /// The request is malformed or fails validation.
-    #[error("{0}")]
-    Unprocessable(String),
-    /// The database failed.
-    #[error("database error")]
-    Database(#[from] sqlx::Error),
-    /// Anything else that is our fault.
-    #[error("internal error")]
-    Internal(#[from] anyhow::Error),
+/// An error answered as `{"error": "<message for people>"}` with its status.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// What went wrong, as a sentence.
+    pub message: String,
 }
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
-        match self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    /// An error with this status and message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
         }
+    }
+
+    /// A database (or other internal) failure: logged in full, answered vaguely.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %error, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side; please try again.",
+        )
+    }
+
+    /// 404 with a message naming the thing.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("No such {what}."))
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::internal(error)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let message = match &self {
-            ApiError::Database(e) => {
-                tracing::error!(error = %e, "database error");
-                "Something went wrong on our side.".to_owned()
-            }
-            ApiError::Internal(e) => {
-                tracing::error!(error = ?e, "internal error");
-                "Something went wrong on our side.".to_owned()
-            }
-            other => other.to_string(),
-        };
-        (status, Json(json!({ "error": message }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": self.message }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }

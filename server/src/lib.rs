@@ -6,11 +6,14 @@
 //! - [`database`]  — the embedded PostgreSQL or `DATABASE_URL`, migrated.
 //! - [`state`]     — `AppState` and its sub-states.
 //! - [`auth`]      — sessions, the signed-in user, page guard and CSRF origin check.
+//! - [`caller`]    — `Caller`: the organization a REST request acts for (API key or session).
 //! - [`error`]     — `ApiError`, the one error type of JSON endpoints.
 //! - [`telemetry`] — tracing set-up and request spans.
 //! - [`routes`]    — handlers grouped by what they serve.
+//! - [`tools`]     — runs the model's tool calls during a call and records them.
 
 pub mod auth;
+pub mod caller;
 pub mod cli;
 pub mod config;
 pub mod database;
@@ -19,3 +22,4 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod tools;

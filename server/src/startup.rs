@@ -21,9 +21,19 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
-use crate::config::Config;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::post;
+use switchboard::jobs::{JobHandler, JobQueue, Worker, WorkerTiming};
+use switchboard::knowledge::Embedder;
+use switchboard::knowledge::context::ContextHandler;
+use switchboard::knowledge::embed::{LazyLocalEmbedder, OpenAiEmbedder, OpenAiEmbedderConfig};
+use switchboard::knowledge::ingest::IngestHandler;
+use switchboard::live::LiveBus;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{Config, EmbeddingsConfig};
 use crate::database::Database;
-use crate::routes::{health, stream, twilio};
+use crate::routes::{events, health, knowledge, stream, twilio};
 use crate::state::{AppState, CallTasks};
 use crate::{auth, telemetry};
 
@@ -37,6 +47,9 @@ pub struct Application {
     shutdown: CancellationToken,
     calls: CallTasks,
     drain: Duration,
+    stopping: CancellationToken,
+    background: CancellationToken,
+    workers: TaskTracker,
 }
 
 impl Application {
@@ -49,7 +62,13 @@ impl Application {
             )
         })?;
         let addr = listener.local_addr()?;
+        let embedder = embedder(&config)?;
         let database = Database::open(&config.database).await?;
+        let background = CancellationToken::new();
+        let live = LiveBus::connect(&database.pool, background.clone())
+            .await
+            .context("cannot listen for live events on the database")?;
+        let jobs = JobQueue::new();
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")
             .site_root(config.site_root.to_string_lossy().into_owned())
@@ -61,7 +80,12 @@ impl Application {
             config: Arc::new(config),
             leptos,
             calls: CallTasks::default(),
+            live,
+            jobs,
+            embedder,
+            stopping: CancellationToken::new(),
         };
+        let workers = start_workers(&state, background.clone());
         let sessions = session_store(&state)?;
         let router = router(state.clone(), sessions.clone());
         tracing::info!("serving on http://{addr}");
@@ -72,8 +96,11 @@ impl Application {
             database,
             sessions,
             shutdown: CancellationToken::new(),
-            calls: state.calls,
             drain: state.config.shutdown_drain,
+            calls: state.calls,
+            stopping: state.stopping,
+            background,
+            workers,
         })
     }
 
@@ -97,6 +124,7 @@ impl Application {
                 .continuously_delete_expired(Duration::from_secs(3600)),
         );
         let shutdown = self.shutdown.clone();
+        let stopping = self.stopping.clone();
         let served = axum::serve(
             self.listener,
             self.router
@@ -108,9 +136,14 @@ impl Application {
                 _ = shutdown.cancelled() => {}
             }
             tracing::info!("shutting down: finishing requests in flight");
+            stopping.cancel();
         })
         .await;
         drain_calls(&self.calls, self.drain).await;
+        // Workers hand unfinished jobs back to the queue for another instance (or the next start).
+        self.background.cancel();
+        self.workers.close();
+        self.workers.wait().await;
         cleanup.abort();
         let closed = self.database.close().await;
         served.context("server error")?;
@@ -150,6 +183,64 @@ async fn drain_calls(calls: &CallTasks, drain: Duration) {
             );
         }
     }
+}
+
+/// The configured embedder. The local model is checked now and loaded on first use.
+fn embedder(config: &Config) -> anyhow::Result<Arc<dyn Embedder>> {
+    match &config.knowledge.embeddings {
+        EmbeddingsConfig::Local { model_dir } => {
+            let local = LazyLocalEmbedder::new(model_dir.clone()).with_context(|| {
+                format!(
+                    "EMBEDDING_MODEL_DIR: no embedding model in {} (run `make setup`, or set EMBEDDINGS=openai with an OPENAI_API_KEY)",
+                    model_dir.display()
+                )
+            })?;
+            Ok(Arc::new(local))
+        }
+        EmbeddingsConfig::OpenAi { model } => {
+            let api_key = config
+                .openai
+                .api_key
+                .as_ref()
+                .context("EMBEDDINGS=openai needs OPENAI_API_KEY")?;
+            let mut settings =
+                OpenAiEmbedderConfig::new(config.openai.base_url.clone(), api_key.expose());
+            settings.model = model.clone();
+            let openai = OpenAiEmbedder::new(settings)
+                .context("OPENAI_EMBEDDING_MODEL / OPENAI_BASE_URL: cannot set up embeddings")?;
+            Ok(Arc::new(openai))
+        }
+    }
+}
+
+/// `JOB_WORKERS` workers running the knowledge jobs until `stop`.
+fn start_workers(state: &AppState, stop: CancellationToken) -> TaskTracker {
+    let handlers: Vec<Arc<dyn JobHandler>> = vec![
+        Arc::new(IngestHandler::new(
+            state.pool.clone(),
+            state.embedder.clone(),
+            state.live.clone(),
+            state.jobs.clone(),
+        )),
+        Arc::new(ContextHandler::new(
+            state.pool.clone(),
+            state.embedder.clone(),
+        )),
+    ];
+    // Unique across instances: a job's `locked_by` says who holds it.
+    let instance = uuid::Uuid::new_v4().simple().to_string();
+    let tracker = TaskTracker::new();
+    for n in 0..state.config.knowledge.job_workers {
+        let worker = Worker::new(
+            state.pool.clone(),
+            format!("{}-{n}", &instance[..12]),
+            handlers.clone(),
+            state.jobs.clone(),
+            WorkerTiming::default(),
+        );
+        tracker.spawn(worker.run(stop.clone()));
+    }
+    tracker
 }
 
 fn session_store(state: &AppState) -> anyhow::Result<PostgresStore> {
@@ -192,6 +283,9 @@ pub fn router(state: AppState, sessions: PostgresStore) -> Router {
             &format!("{}{{token}}", twilio::STREAM_PATH_PREFIX),
             get(stream::stream),
         )
+        .route("/events/calls", get(events::calls))
+        .route("/events/knowledge", get(events::knowledge))
+        .merge(api_v1(&state))
         .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
@@ -207,6 +301,28 @@ pub fn router(state: AppState, sessions: PostgresStore) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state)
+}
+
+/// The REST API; uploads get a body limit of the file limit plus multipart framing.
+fn api_v1(state: &AppState) -> Router<AppState> {
+    let upload_limit =
+        state.config.knowledge.max_upload_bytes * 2 + knowledge::MULTIPART_SLACK_BYTES;
+    Router::new()
+        .route(
+            "/api/v1/knowledge",
+            post(knowledge::upload)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .get(knowledge::list),
+        )
+        .route("/api/v1/knowledge/search", post(knowledge::search))
+        .route(
+            "/api/v1/knowledge/{id}",
+            get(knowledge::show).delete(knowledge::delete),
+        )
+        .route(
+            "/api/v1/knowledge/{id}/reprocess",
+            post(knowledge::reprocess),
+        )
 }
 
 async fn shutdown_signal() {

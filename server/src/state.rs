@@ -9,6 +9,10 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use switchboard::jobs::JobQueue;
+use switchboard::knowledge::Embedder;
+use switchboard::live::LiveBus;
+
 use crate::config::Config;
 
 /// The live calls of this instance: tracked so shutdown can let them finish,
@@ -22,7 +26,7 @@ pub struct CallTasks {
 }
 
 /// Shared by every handler; cloning it clones handles only.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     /// The database pool.
     pub pool: PgPool,
@@ -32,6 +36,14 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// The calls running on this instance.
     pub calls: CallTasks,
+    /// Call and document events, shared with every instance.
+    pub live: LiveBus,
+    /// Wakes this instance's job workers when work is added.
+    pub jobs: JobQueue,
+    /// Turns documents and queries into vectors (local model or OpenAI).
+    pub embedder: Arc<dyn Embedder>,
+    /// Cancelled when the server starts shutting down: endless responses (SSE) end.
+    pub stopping: CancellationToken,
 }
 
 impl FromRef<AppState> for PgPool {

@@ -98,13 +98,12 @@ pub enum UploadError {
     Database(#[from] sqlx::Error),
 }
 
-/// Checks an upload and stores it with its ingestion job, in one transaction.
-pub async fn accept_upload(
-    pool: &PgPool,
-    queue: &JobQueue,
-    upload: Upload<'_>,
+/// Checks an upload's size and type without storing anything; returns how it will be read and
+/// its title. [`accept_upload`] checks again; call this first to refuse a batch of files whole.
+pub fn check_upload(
+    upload: &Upload<'_>,
     max_bytes: usize,
-) -> Result<Accepted, UploadError> {
+) -> Result<(Format, String), UploadError> {
     let filename = upload.filename.trim();
     let shown = if filename.is_empty() {
         "The pasted text"
@@ -137,7 +136,18 @@ pub async fn accept_upload(
             .map_or(filename, |(stem, _)| stem)
             .to_owned(),
     };
+    Ok((format, title))
+}
 
+/// Checks an upload and stores it with its ingestion job, in one transaction.
+pub async fn accept_upload(
+    pool: &PgPool,
+    queue: &JobQueue,
+    upload: Upload<'_>,
+    max_bytes: usize,
+) -> Result<Accepted, UploadError> {
+    let (format, title) = check_upload(&upload, max_bytes)?;
+    let filename = upload.filename.trim();
     let mut tx = pool.begin().await?;
     if let Some(agent_id) = upload.agent_id {
         let exists: bool = sqlx::query_scalar(
@@ -285,7 +295,7 @@ fn upload_format(filename: &str, content_type: &str, bytes: &[u8]) -> Result<For
 }
 
 /// `20 MiB`, `1.5 MiB`, `900 KiB`, `12 bytes`.
-fn human_bytes(bytes: usize) -> String {
+pub fn human_bytes(bytes: usize) -> String {
     const KIB: f64 = 1024.0;
     let b = bytes as f64;
     if b >= KIB * KIB {

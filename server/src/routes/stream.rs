@@ -25,17 +25,18 @@ use switchboard::twilio::signature::{
 use switchboard::twilio::stream_token;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use crate::routes::twilio::{STREAM_PATH_PREFIX, header_str};
+use switchboard::live::{LiveBus, LiveEvent, LiveMessage};
+
 use crate::state::AppState;
+use crate::tools::ToolRunner;
 
 /// Text frames larger than this are logged and dropped (Twilio's are a few KiB).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
 const DEFAULT_INSTRUCTIONS: &str = "You are a helpful, concise phone assistant.";
 const DEFAULT_GREETING: &str = "Hello, how can I help you?";
-const NO_KNOWLEDGE_BASE: &str = "No knowledge base is available yet; answer without it.";
 
 /// `GET /twilio/stream/{token}`: checks the token and signature, then bridges the call.
 pub async fn stream(
@@ -122,8 +123,31 @@ pub async fn stream(
         api_key: api_key.expose().to_owned(),
     };
     let pool = state.pool.clone();
+    let live = state.live.clone();
     let calls = state.calls.clone();
+    let started = LiveEvent::CallStarted {
+        call_id: call.id,
+        agent_id: call.agent_id,
+        direction: call.direction.clone(),
+        from: call.from_number.clone(),
+        to: call.to_number.clone(),
+    };
     let (org_id, call_id) = (call.org_id, call.id);
+    let rag = state.config.rag;
+    let tools = ToolRunner {
+        pool: state.pool.clone(),
+        embedder: state.embedder.clone(),
+        org_id,
+        call_id,
+        agent_id: call.agent_id,
+        chunk_limit: settings
+            .rag_chunk_limit
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(rag.chunk_limit),
+        similarity_threshold: settings
+            .rag_similarity_threshold
+            .unwrap_or(rag.similarity_threshold),
+    };
     tracing::info!(call_sid, %call_id, %org_id, "media stream connected");
     // Larger than `MAX_FRAME_BYTES` so an oversized frame is dropped, not fatal to the call.
     upgrade
@@ -133,8 +157,9 @@ pub async fn stream(
             let call = run_call(
                 socket,
                 pool,
-                org_id,
-                call_id,
+                live,
+                started,
+                tools,
                 session_config(&settings),
                 connector,
                 shutdown,
@@ -153,6 +178,11 @@ pub fn session_config(agent: &AgentVoiceSettings) -> SessionConfig {
         instructions.push_str("\n\n");
         instructions.push_str(agent.inbound_prompt.trim());
     }
+    // Precomputed when the agent or its documents changed: nothing to wait for here.
+    if !agent.knowledge_context.trim().is_empty() {
+        instructions.push_str("\n\n");
+        instructions.push_str(agent.knowledge_context.trim());
+    }
     let mut config = SessionConfig::new(instructions);
     config.greeting = if agent.first_speaker == "caller" {
         Greeting::CallerFirst
@@ -167,18 +197,26 @@ pub fn session_config(agent: &AgentVoiceSettings) -> SessionConfig {
     config
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_call(
     socket: WebSocket,
     pool: PgPool,
-    org_id: Uuid,
-    call_id: Uuid,
+    live: LiveBus,
+    started: LiveEvent,
+    tools: ToolRunner,
     config: SessionConfig,
     connector: OpenAiRealtimeConfig,
     shutdown: CancellationToken,
 ) {
+    let (org_id, call_id) = (tools.org_id, tools.call_id);
     if let Err(e) = calls::mark_in_progress(&pool, org_id, call_id).await {
         tracing::error!(error = %e, %call_id, "cannot mark the call in progress");
     }
+    live.publish(LiveMessage {
+        org_id,
+        event: started,
+    })
+    .await;
     let (sink, stream) = socket.split();
     let (effects_tx, effects_rx) = mpsc::unbounded_channel();
     let (tools_tx, tools_rx) = mpsc::channel(8);
@@ -189,7 +227,7 @@ async fn run_call(
         tools_rx,
         shutdown,
     );
-    let effects = tokio::spawn(handle_effects(pool, org_id, call_id, effects_rx, tools_tx));
+    let effects = tokio::spawn(handle_effects(pool, live, tools, effects_rx, tools_tx));
     let end = bridge.run(text_frames(stream), text_sink(sink)).await;
     tracing::info!(%call_id, ?end, "call bridge ended");
     if let Err(e) = effects.await {
@@ -233,11 +271,12 @@ fn text_sink(
 /// Performs the bridge's effects until it finishes: transcript rows, the call's end, tool answers.
 async fn handle_effects(
     pool: PgPool,
-    org_id: Uuid,
-    call_id: Uuid,
+    live: LiveBus,
+    runner: ToolRunner,
     mut effects: mpsc::UnboundedReceiver<Effect>,
     tools: mpsc::Sender<ToolResult>,
 ) {
+    let (org_id, call_id) = (runner.org_id, runner.call_id);
     let mut seq: i32 = 0;
     while let Some(effect) = effects.recv().await {
         match effect {
@@ -250,7 +289,7 @@ async fn handle_effects(
                 };
                 let ms = |v: u64| i32::try_from(v).unwrap_or(i32::MAX);
                 let end_ms = ms(line.end_ms).max(ms(line.start_ms));
-                if let Err(e) = transcripts::insert_line(
+                let stored = transcripts::insert_line(
                     &pool,
                     org_id,
                     call_id,
@@ -261,27 +300,41 @@ async fn handle_effects(
                     end_ms,
                     line.interrupted,
                 )
-                .await
-                {
-                    tracing::error!(error = %e, %call_id, seq, "cannot store a transcript line");
+                .await;
+                match stored {
+                    // Stored first, then shown: a dashboard that reloads sees the same lines.
+                    Ok(()) => {
+                        let event = LiveEvent::CallLine {
+                            call_id,
+                            seq,
+                            role: role.to_owned(),
+                            text: line.text,
+                            start_ms: ms(line.start_ms),
+                            end_ms,
+                            interrupted: line.interrupted,
+                        };
+                        live.publish(LiveMessage { org_id, event }).await;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, %call_id, seq, "cannot store a transcript line")
+                    }
                 }
                 seq += 1;
             }
             Effect::Publish(_) => {}
             Effect::RunTool(call) => {
-                let output = if call.name == switchboard::call::config::QUERY_KNOWLEDGE_BASE {
-                    NO_KNOWLEDGE_BASE.to_owned()
-                } else {
-                    format!("Unknown tool `{}`.", call.name)
-                };
-                tracing::info!(%call_id, tool = %call.name, "answering a tool call without running it");
-                let result = ToolResult {
-                    call_id: call.call_id,
-                    output,
-                };
-                if tools.send(result).await.is_err() {
-                    tracing::debug!(%call_id, "bridge gone before the tool result");
-                }
+                // Off this loop, so transcript lines keep being stored while a tool runs.
+                let (runner, tools) = (runner.clone(), tools.clone());
+                tokio::spawn(async move {
+                    let output = runner.run(&call).await;
+                    let result = ToolResult {
+                        call_id: call.call_id,
+                        output,
+                    };
+                    if tools.send(result).await.is_err() {
+                        tracing::debug!(call_id = %runner.call_id, "bridge gone before the tool result");
+                    }
+                });
             }
             Effect::HangUp => {
                 tracing::info!(%call_id, "hang-up requested (Twilio REST not wired yet)")
@@ -300,6 +353,12 @@ async fn handle_effects(
                 if let Err(e) = calls::finish_call(&pool, org_id, call_id, &reason, secs).await {
                     tracing::error!(error = %e, %call_id, "cannot mark the call finished");
                 }
+                let event = LiveEvent::CallEnded {
+                    call_id,
+                    reason,
+                    duration_secs: secs,
+                };
+                live.publish(LiveMessage { org_id, event }).await;
                 break;
             }
         }
@@ -317,6 +376,9 @@ mod tests {
             greeting: greeting.into(),
             first_speaker: first_speaker.into(),
             voice: "marin".into(),
+            knowledge_context: String::new(),
+            rag_chunk_limit: None,
+            rag_similarity_threshold: None,
         }
     }
 
@@ -341,6 +403,17 @@ mod tests {
         assert_eq!(
             config.greeting,
             Greeting::AgentFirst(DEFAULT_GREETING.into())
+        );
+    }
+
+    #[test]
+    fn the_start_context_follows_the_prompts() {
+        let mut settings = agent("agent", "Hi");
+        settings.knowledge_context = "# Reference material\n[Menu]\nPizza costs $12.".into();
+        let config = session_config(&settings);
+        assert_eq!(
+            config.instructions,
+            "Be brief.\n\nThe caller phoned us.\n\n# Reference material\n[Menu]\nPizza costs $12."
         );
     }
 

@@ -49,6 +49,15 @@ pub(crate) async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("DATABASE_URL".into(), url),
         ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
         (
+            "EMBEDDING_MODEL_DIR".into(),
+            std::env::var("EMBEDDING_MODEL_DIR").unwrap_or_else(|_| {
+                switchboard::testing::tools_dir()
+                    .join("all-minilm-l6-v2")
+                    .display()
+                    .to_string()
+            }),
+        ),
+        (
             "LEPTOS_SITE_ROOT".into(),
             std::env::temp_dir()
                 .join("switchboard-no-site")
@@ -166,6 +175,15 @@ impl TestApp {
         let response = self.call("me", &[]).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.body);
         serde_json::from_str(&response.body).expect("UserView JSON")
+    }
+
+    /// A new organization named `name` with an API key; returns `(org_id, key)`.
+    pub(crate) async fn org_with_key(&self, name: &str) -> (uuid::Uuid, String) {
+        let org = switchboard::testing::seed_org(&self.pool, name).await;
+        let (_, key) = switchboard::store::api_keys::create(&self.pool, org, "tests", None)
+            .await
+            .expect("an API key");
+        (org, key)
     }
 
     /// Stops the server as SIGTERM would, and waits for it.

@@ -5,5 +5,6 @@ mod accounts;
 mod binary;
 mod health;
 mod helpers;
+mod knowledge;
 mod stream;
 mod twilio;
