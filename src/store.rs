@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod calls;
 pub mod jobs;
 pub mod knowledge;
+pub mod tools;
 pub mod transcripts;
 
 use std::time::Duration;

@@ -51,7 +51,7 @@ pub async fn find_by_called_number(
 }
 
 /// What a call needs from its agent to configure the voice session.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AgentVoiceSettings {
     /// The system prompt.
     pub system_prompt: String,
@@ -63,6 +63,12 @@ pub struct AgentVoiceSettings {
     pub first_speaker: String,
     /// The engine voice.
     pub voice: String,
+    /// The knowledge passages every call starts with (precomputed; may be empty).
+    pub knowledge_context: String,
+    /// The agent's override of `RAG_CHUNK_LIMIT`.
+    pub rag_chunk_limit: Option<i32>,
+    /// The agent's override of `RAG_SIMILARITY_THRESHOLD`.
+    pub rag_similarity_threshold: Option<f32>,
 }
 
 /// The voice settings of agent `agent_id` in `org_id`, if it exists there.
@@ -72,7 +78,8 @@ pub async fn find_voice_settings(
     agent_id: Uuid,
 ) -> Result<Option<AgentVoiceSettings>, sqlx::Error> {
     sqlx::query_as(
-        "select system_prompt, inbound_prompt, greeting, first_speaker, voice \
+        "select system_prompt, inbound_prompt, greeting, first_speaker, voice, knowledge_context, \
+                rag_chunk_limit, rag_similarity_threshold \
          from agents where org_id = $1 and id = $2",
     )
     .bind(org_id)
