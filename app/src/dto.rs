@@ -25,3 +25,41 @@ impl UserView {
         }
     }
 }
+
+/// A knowledge document as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentView {
+    /// The document's id.
+    pub id: String,
+    /// The agent it is scoped to; `None` for the whole organization.
+    pub agent_id: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// The uploaded file's name (empty for pasted text).
+    pub filename: String,
+    /// Its size in bytes.
+    pub size_bytes: i64,
+    /// `pending`, `processing`, `ready` or `failed`.
+    pub status: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Chunks stored.
+    pub chunk_count: i32,
+    /// Chunks embedded so far.
+    pub chunks_embedded: i32,
+    /// Chunks to embed.
+    pub chunks_total: i32,
+}
+
+/// One passage found by the search test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PassageView {
+    /// The chunk's id.
+    pub chunk_id: i64,
+    /// Where it comes from: document title and headings.
+    pub source: String,
+    /// Its text.
+    pub content: String,
+    /// Cosine similarity to the query (1 = same direction).
+    pub score: f32,
+}

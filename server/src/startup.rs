@@ -254,6 +254,10 @@ fn session_store(state: &AppState) -> anyhow::Result<PostgresStore> {
 pub fn router(state: AppState, sessions: PostgresStore) -> Router {
     let context = ServerContext {
         pool: state.pool.clone(),
+        embedder: state.embedder.clone(),
+        jobs: state.jobs.clone(),
+        max_upload_bytes: state.config.knowledge.max_upload_bytes,
+        rag_chunk_limit: state.config.rag.chunk_limit,
     };
     let provide = {
         let context = context.clone();

@@ -6,10 +6,18 @@ use switchboard::accounts::CurrentUser;
 use crate::error::AppError;
 
 /// Handles the server provides to every page render and server function.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerContext {
     /// The database pool.
     pub pool: sqlx::PgPool,
+    /// Embeds knowledge queries (the search test).
+    pub embedder: std::sync::Arc<dyn switchboard::knowledge::Embedder>,
+    /// Wakes the job workers when a document is added.
+    pub jobs: switchboard::jobs::JobQueue,
+    /// The upload limit (`KNOWLEDGE_MAX_UPLOAD_MB`).
+    pub max_upload_bytes: usize,
+    /// Passages per search (`RAG_CHUNK_LIMIT`).
+    pub rag_chunk_limit: u32,
 }
 
 /// The server context; its absence is a wiring bug, reported as an internal error.

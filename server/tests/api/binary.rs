@@ -125,6 +125,7 @@ async fn the_embedded_database_starts_with_the_server_and_stops_with_it() {
         pg_dir.join("postmaster.pid").is_file(),
         "postgres is running"
     );
+    offline_knowledge_round_trip(&format!("http://{addr}")).await;
 
     let term = Command::new("kill")
         .arg("-TERM")
@@ -152,6 +153,83 @@ async fn the_embedded_database_starts_with_the_server_and_stops_with_it() {
         announced,
         "one line says where the data lives and how to use another database:\n{stdout}"
     );
+}
+
+/// With no OpenAI key (the environment is cleared), a signed-in owner uploads a document and
+/// the search test finds it: the local model is the default.
+async fn offline_knowledge_round_trip(base: &str) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_up = client
+        .post(format!("{base}/api/signup"))
+        .header("accept", "application/json")
+        .form(&[
+            ("org_name", "Offline Pizzeria"),
+            ("name", "Owner"),
+            ("email", "owner@offline.example"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        signed_up.status().as_u16() < 400,
+        "{:?}",
+        signed_up.status()
+    );
+    let faq = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../src/knowledge/testdata/pizzeria-faq.md"
+    ))
+    .unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(faq).file_name("faq.md"),
+    );
+    let uploaded = client
+        .post(format!("{base}/api/v1/knowledge"))
+        .header("origin", base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), reqwest::StatusCode::ACCEPTED);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let listed: serde_json::Value = client
+            .post(format!("{base}/api/knowledge/list"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if listed[0]["status"] == "ready" {
+            break;
+        }
+        assert_ne!(listed[0]["status"], "failed", "{listed}");
+        assert!(
+            Instant::now() < deadline,
+            "the document never became ready: {listed}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let found: serde_json::Value = client
+        .post(format!("{base}/api/knowledge/search"))
+        .header("accept", "application/json")
+        .form(&[("query", "Can I order by phone?")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let top = found[0]["content"].as_str().unwrap_or_default();
+    assert!(top.contains("555-0100"), "{found}");
 }
 
 async fn wait_until_ready(url: &str, limit: Duration) -> bool {

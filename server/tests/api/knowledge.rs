@@ -420,3 +420,96 @@ async fn with_an_openai_key_documents_are_embedded_by_openai_through_throttling(
     assert_eq!(embedding_requests[0].status, 429);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_pastes_text_searches_it_and_a_viewer_cannot_change_anything() {
+    let app = spawn_app().await;
+    let signed_up = app
+        .sign_up(
+            "Dashboard Co",
+            "owner@dash.example",
+            "correct horse battery",
+        )
+        .await;
+    assert!(signed_up.status.is_success() || signed_up.status.is_redirection());
+    let pasted = app
+        .call(
+            "knowledge/paste",
+            &[
+                ("title", "Parking"),
+                (
+                    "text",
+                    "Parking is free behind the shop after six in the evening.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(pasted.status, StatusCode::OK, "{}", pasted.body);
+    let id: String = serde_json::from_str(&pasted.body).unwrap();
+
+    let mut documents = Vec::new();
+    for _ in 0..1500 {
+        let listed = app.call("knowledge/list", &[]).await;
+        documents = serde_json::from_str::<Vec<app::dto::DocumentView>>(&listed.body).unwrap();
+        if documents.iter().all(|d| d.status == "ready") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(documents.len(), 1);
+    assert_eq!(
+        (documents[0].id.as_str(), documents[0].status.as_str()),
+        (id.as_str(), "ready")
+    );
+
+    let found = app
+        .call("knowledge/search", &[("query", "Where can I park my car?")])
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    let passages: Vec<app::dto::PassageView> = serde_json::from_str(&found.body).unwrap();
+    assert_eq!(passages[0].source, "Parking");
+    assert!(passages[0].content.contains("free behind the shop"));
+
+    // The same browser session may upload files through the REST endpoint.
+    let form = Form::new().part(
+        "file",
+        file("faq.md", b"# Hours\n\nOpen nine to five.".to_vec()),
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/knowledge"))
+        .header("origin", &app.address)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+
+    // Demoted to viewer: looking still works, changing is refused on the server.
+    sqlx::query("update users set role = 'viewer' where email = 'owner@dash.example'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let refused = app
+        .call(
+            "knowledge/paste",
+            &[("title", "More"), ("text", "More text.")],
+        )
+        .await;
+    assert_eq!(refused.app_error(), app::error::AppError::Forbidden);
+    let refused = app.call("knowledge/delete", &[("id", &id)]).await;
+    assert_eq!(refused.app_error(), app::error::AppError::Forbidden);
+    let form = Form::new().part("file", file("more.md", b"# More\n\nMore.".to_vec()));
+    let response = app
+        .client
+        .post(app.url("/api/v1/knowledge"))
+        .header("origin", &app.address)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let listed = app.call("knowledge/list", &[]).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    app.stop().await;
+}
