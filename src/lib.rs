@@ -19,6 +19,7 @@
 //! - [`accounts`] — sign-up, log-in and password hashing on top of the store.
 //! - [`jobs`]     — the durable-job worker: claims jobs with `SKIP LOCKED`, heartbeats, retries.
 //! - [`live`]     — the live bus: call and document events to every instance's SSE streams.
+//! - [`summaries`] — after a call: summary, typed outcome, usage and cost, as a durable job.
 //! - [`knowledge`] — text extraction (txt, md, html, pdf, docx) and the embedders, local model included.
 //! - [`testing`]  — test support: a throw-away cluster per test process, a fresh database per test.
 
@@ -35,6 +36,7 @@ pub mod postgres;
 pub mod rag;
 pub mod realtime;
 pub mod store;
+pub mod summaries;
 pub mod testing;
 pub mod twilio;
 pub mod twilio_rest;

@@ -7,6 +7,7 @@
 //! - [`state`]     — `AppState` and its sub-states.
 //! - [`auth`]      — sessions, the signed-in user, page guard and CSRF origin check.
 //! - [`caller`]    — `Caller`: the organization a REST request acts for (API key or session).
+//! - [`effects`]   — performs a live call's effects: lines, tools, hang-up, transfer, the end.
 //! - [`error`]     — `ApiError`, the one error type of JSON endpoints.
 //! - [`telemetry`] — tracing set-up and request spans.
 //! - [`routes`]    — handlers grouped by what they serve.
@@ -17,6 +18,7 @@ pub mod caller;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod effects;
 pub mod error;
 pub mod routes;
 pub mod startup;

@@ -29,6 +29,8 @@ use switchboard::knowledge::context::ContextHandler;
 use switchboard::knowledge::embed::{LazyLocalEmbedder, OpenAiEmbedder, OpenAiEmbedderConfig};
 use switchboard::knowledge::ingest::IngestHandler;
 use switchboard::live::LiveBus;
+use switchboard::summaries::{SummaryHandler, SummaryModel};
+use switchboard::twilio_rest::{TwilioRest, TwilioRestConfig};
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, EmbeddingsConfig};
@@ -63,6 +65,14 @@ impl Application {
         })?;
         let addr = listener.local_addr()?;
         let embedder = embedder(&config)?;
+        let twilio = twilio_rest(&config)?;
+        let summaries = config.openai.api_key.as_ref().map(|key| {
+            SummaryModel::new(
+                &config.openai.base_url,
+                key.expose(),
+                &config.openai.summary_model,
+            )
+        });
         let database = Database::open(&config.database).await?;
         let background = CancellationToken::new();
         let live = LiveBus::connect(&database.pool, background.clone())
@@ -83,9 +93,10 @@ impl Application {
             live,
             jobs,
             embedder,
+            twilio,
             stopping: CancellationToken::new(),
         };
-        let workers = start_workers(&state, background.clone());
+        let workers = start_workers(&state, summaries, background.clone());
         let sessions = session_store(&state)?;
         let router = router(state.clone(), sessions.clone());
         tracing::info!("serving on http://{addr}");
@@ -213,8 +224,25 @@ fn embedder(config: &Config) -> anyhow::Result<Arc<dyn Embedder>> {
     }
 }
 
-/// `JOB_WORKERS` workers running the knowledge jobs until `stop`.
-fn start_workers(state: &AppState, stop: CancellationToken) -> TaskTracker {
+/// The Twilio REST client, when `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN` are both set.
+fn twilio_rest(config: &Config) -> anyhow::Result<Option<TwilioRest>> {
+    let twilio = &config.twilio;
+    let (Some(sid), Some(token)) = (&twilio.account_sid, &twilio.auth_token) else {
+        return Ok(None);
+    };
+    let client = TwilioRest::new(
+        TwilioRestConfig::new(sid.clone(), token.expose()).with_api_base(twilio.api_base.clone()),
+    )
+    .context("TWILIO_API_BASE: cannot set up the Twilio REST client")?;
+    Ok(Some(client))
+}
+
+/// `JOB_WORKERS` workers running the knowledge and summary jobs until `stop`.
+fn start_workers(
+    state: &AppState,
+    summaries: Option<SummaryModel>,
+    stop: CancellationToken,
+) -> TaskTracker {
     let handlers: Vec<Arc<dyn JobHandler>> = vec![
         Arc::new(IngestHandler::new(
             state.pool.clone(),
@@ -226,6 +254,7 @@ fn start_workers(state: &AppState, stop: CancellationToken) -> TaskTracker {
             state.pool.clone(),
             state.embedder.clone(),
         )),
+        Arc::new(SummaryHandler::new(state.pool.clone(), summaries)),
     ];
     // Unique across instances: a job's `locked_by` says who holds it.
     let instance = uuid::Uuid::new_v4().simple().to_string();
@@ -282,7 +311,8 @@ pub fn router(state: AppState, sessions: PostgresStore) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route(twilio::VOICE_PATH, axum::routing::post(twilio::voice))
+        .route(twilio::VOICE_PATH, post(twilio::voice))
+        .route(twilio::STATUS_PATH, post(twilio::status))
         .route(
             &format!("{}{{token}}", twilio::STREAM_PATH_PREFIX),
             get(stream::stream),

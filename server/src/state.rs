@@ -42,6 +42,8 @@ pub struct AppState {
     pub jobs: JobQueue,
     /// Turns documents and queries into vectors (local model or OpenAI).
     pub embedder: Arc<dyn Embedder>,
+    /// Twilio's REST API (hang-up, transfer, outbound calls), when the account is configured.
+    pub twilio: Option<switchboard::twilio_rest::TwilioRest>,
     /// Cancelled when the server starts shutting down: endless responses (SSE) end.
     pub stopping: CancellationToken,
 }

@@ -69,6 +69,8 @@ pub struct AgentVoiceSettings {
     pub rag_chunk_limit: Option<i32>,
     /// The agent's override of `RAG_SIMILARITY_THRESHOLD`.
     pub rag_similarity_threshold: Option<f32>,
+    /// Where `transfer_call` puts the caller through (E.164); no transfer tool without it.
+    pub transfer_number: Option<String>,
 }
 
 /// The voice settings of agent `agent_id` in `org_id`, if it exists there.
@@ -79,7 +81,7 @@ pub async fn find_voice_settings(
 ) -> Result<Option<AgentVoiceSettings>, sqlx::Error> {
     sqlx::query_as(
         "select system_prompt, inbound_prompt, greeting, first_speaker, voice, knowledge_context, \
-                rag_chunk_limit, rag_similarity_threshold \
+                rag_chunk_limit, rag_similarity_threshold, transfer_number \
          from agents where org_id = $1 and id = $2",
     )
     .bind(org_id)

@@ -128,6 +128,60 @@ pub async fn finish_call(
     Ok(())
 }
 
+/// Twilio's call statuses (the `calls.status` check constraint).
+const STATUSES: [&str; 8] = [
+    "queued",
+    "ringing",
+    "in-progress",
+    "completed",
+    "busy",
+    "failed",
+    "no-answer",
+    "canceled",
+];
+
+/// Whether `status` is one of Twilio's call statuses.
+pub fn is_known_status(status: &str) -> bool {
+    STATUSES.contains(&status)
+}
+
+/// Whether a call in `status` is over.
+pub fn is_final_status(status: &str) -> bool {
+    matches!(
+        status,
+        "completed" | "busy" | "failed" | "no-answer" | "canceled"
+    )
+}
+
+/// Applies a status callback to the call with `call_sid`: its status (a final status is never
+/// replaced by an earlier one arriving late), answer and end times, and Twilio's duration.
+/// Returns the call, or `None` when it is not ours.
+pub async fn apply_status(
+    pool: &PgPool,
+    call_sid: &str,
+    status: &str,
+    duration_secs: Option<i32>,
+) -> Result<Option<CallRow>, sqlx::Error> {
+    sqlx::query_as(
+        "update calls set \
+            status = case when status in ('completed', 'busy', 'failed', 'no-answer', 'canceled') \
+                          then status else $2 end, \
+            answered_at = case when $2 = 'in-progress' then coalesce(answered_at, now()) \
+                               else answered_at end, \
+            ended_at = case when $2 in ('completed', 'busy', 'failed', 'no-answer', 'canceled') \
+                            then coalesce(ended_at, now()) else ended_at end, \
+            duration_secs = coalesce($3, duration_secs), \
+            updated_at = now() \
+          where call_sid = $1 \
+        returning id, org_id, agent_id, call_sid, direction, status, from_number, to_number",
+    )
+    .bind(call_sid)
+    .bind(status)
+    .bind(duration_secs.map(|d| d.max(0)))
+    .fetch_optional(pool)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +211,45 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, 1);
+    }
+
+    #[tokio::test]
+    async fn status_callbacks_move_a_call_forward_but_never_back() {
+        let (_url, pool) = fresh_database().await;
+        let (org, agent) = seed_org_with_agent(&pool, "Acme").await;
+        let id = insert_inbound_call(&pool, org, agent, "CA5", "+14155550100", "+14155550199")
+            .await
+            .unwrap();
+        let row = apply_status(&pool, "CA5", "in-progress", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.id, row.status.as_str()), (id, "in-progress"));
+        apply_status(&pool, "CA5", "completed", Some(42))
+            .await
+            .unwrap();
+        // A late "ringing" does not reopen it.
+        let row = apply_status(&pool, "CA5", "ringing", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, "completed");
+        let (answered, ended, secs): (bool, bool, Option<i32>) = sqlx::query_as(
+            "select answered_at is not null, ended_at is not null, duration_secs from calls where id = $1",
+        )
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!((answered, ended, secs), (true, true, Some(42)));
+        assert_eq!(
+            apply_status(&pool, "CA-unknown", "completed", None)
+                .await
+                .unwrap(),
+            None
+        );
+        assert!(is_known_status("no-answer") && !is_known_status("done"));
+        assert!(is_final_status("busy") && !is_final_status("in-progress"));
     }
 
     #[tokio::test]

@@ -13,12 +13,12 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::{Sink, SinkExt, Stream, StreamExt};
-use sqlx::PgPool;
-use switchboard::bridge::{CallBridge, Effect, ToolResult};
-use switchboard::call::{CallSession, Greeting, Role, SessionConfig};
+use switchboard::bridge::CallBridge;
+use switchboard::call::config::TransferTarget;
+use switchboard::call::{CallSession, Greeting, SessionConfig};
 use switchboard::engines::openai_realtime::OpenAiRealtimeConfig;
 use switchboard::store::agents::{self, AgentVoiceSettings};
-use switchboard::store::{calls, transcripts};
+use switchboard::store::calls;
 use switchboard::twilio::signature::{
     ForwardedHeaders, RequestValidator, SIGNATURE_HEADER, UrlKind, public_url,
 };
@@ -27,8 +27,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::routes::twilio::{STREAM_PATH_PREFIX, header_str};
-use switchboard::live::{LiveBus, LiveEvent, LiveMessage};
+use switchboard::live::{LiveEvent, LiveMessage};
 
+use crate::effects::{CallServices, handle_effects};
 use crate::state::AppState;
 use crate::tools::ToolRunner;
 
@@ -37,6 +38,7 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
 const DEFAULT_INSTRUCTIONS: &str = "You are a helpful, concise phone assistant.";
 const DEFAULT_GREETING: &str = "Hello, how can I help you?";
+const TRANSFER_LINE: &str = "Let me put you through to a colleague. One moment, please.";
 
 /// `GET /twilio/stream/{token}`: checks the token and signature, then bridges the call.
 pub async fn stream(
@@ -122,8 +124,6 @@ pub async fn stream(
         model: state.config.openai.realtime_model.clone(),
         api_key: api_key.expose().to_owned(),
     };
-    let pool = state.pool.clone();
-    let live = state.live.clone();
     let calls = state.calls.clone();
     let started = LiveEvent::CallStarted {
         call_id: call.id,
@@ -148,6 +148,14 @@ pub async fn stream(
             .rag_similarity_threshold
             .unwrap_or(rag.similarity_threshold),
     };
+    let services = CallServices {
+        pool: state.pool.clone(),
+        live: state.live.clone(),
+        jobs: state.jobs.clone(),
+        twilio: state.twilio.clone(),
+        call_sid: call_sid.clone(),
+        tools,
+    };
     tracing::info!(call_sid, %call_id, %org_id, "media stream connected");
     // Larger than `MAX_FRAME_BYTES` so an oversized frame is dropped, not fatal to the call.
     upgrade
@@ -156,10 +164,8 @@ pub async fn stream(
             let shutdown = calls.shutdown.child_token();
             let call = run_call(
                 socket,
-                pool,
-                live,
+                services,
                 started,
-                tools,
                 session_config(&settings),
                 connector,
                 shutdown,
@@ -194,29 +200,32 @@ pub fn session_config(agent: &AgentVoiceSettings) -> SessionConfig {
     if !agent.voice.is_empty() {
         config.voice = Some(agent.voice.clone());
     }
+    config.tools.transfer = agent.transfer_number.clone().map(|to| TransferTarget {
+        to,
+        line: TRANSFER_LINE.to_owned(),
+    });
     config
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run_call(
     socket: WebSocket,
-    pool: PgPool,
-    live: LiveBus,
+    services: CallServices,
     started: LiveEvent,
-    tools: ToolRunner,
     config: SessionConfig,
     connector: OpenAiRealtimeConfig,
     shutdown: CancellationToken,
 ) {
-    let (org_id, call_id) = (tools.org_id, tools.call_id);
-    if let Err(e) = calls::mark_in_progress(&pool, org_id, call_id).await {
+    let (org_id, call_id) = (services.tools.org_id, services.tools.call_id);
+    if let Err(e) = calls::mark_in_progress(&services.pool, org_id, call_id).await {
         tracing::error!(error = %e, %call_id, "cannot mark the call in progress");
     }
-    live.publish(LiveMessage {
-        org_id,
-        event: started,
-    })
-    .await;
+    services
+        .live
+        .publish(LiveMessage {
+            org_id,
+            event: started,
+        })
+        .await;
     let (sink, stream) = socket.split();
     let (effects_tx, effects_rx) = mpsc::unbounded_channel();
     let (tools_tx, tools_rx) = mpsc::channel(8);
@@ -227,7 +236,7 @@ async fn run_call(
         tools_rx,
         shutdown,
     );
-    let effects = tokio::spawn(handle_effects(pool, live, tools, effects_rx, tools_tx));
+    let effects = tokio::spawn(handle_effects(services, effects_rx, tools_tx));
     let end = bridge.run(text_frames(stream), text_sink(sink)).await;
     tracing::info!(%call_id, ?end, "call bridge ended");
     if let Err(e) = effects.await {
@@ -268,103 +277,6 @@ fn text_sink(
     )
 }
 
-/// Performs the bridge's effects until it finishes: transcript rows, the call's end, tool answers.
-async fn handle_effects(
-    pool: PgPool,
-    live: LiveBus,
-    runner: ToolRunner,
-    mut effects: mpsc::UnboundedReceiver<Effect>,
-    tools: mpsc::Sender<ToolResult>,
-) {
-    let (org_id, call_id) = (runner.org_id, runner.call_id);
-    let mut seq: i32 = 0;
-    while let Some(effect) = effects.recv().await {
-        match effect {
-            Effect::PersistLine(line) => {
-                let role = match line.role {
-                    Role::Caller => "caller",
-                    Role::Agent => "agent",
-                    Role::Tool => "tool",
-                    Role::System => "system",
-                };
-                let ms = |v: u64| i32::try_from(v).unwrap_or(i32::MAX);
-                let end_ms = ms(line.end_ms).max(ms(line.start_ms));
-                let stored = transcripts::insert_line(
-                    &pool,
-                    org_id,
-                    call_id,
-                    seq,
-                    role,
-                    &line.text,
-                    ms(line.start_ms),
-                    end_ms,
-                    line.interrupted,
-                )
-                .await;
-                match stored {
-                    // Stored first, then shown: a dashboard that reloads sees the same lines.
-                    Ok(()) => {
-                        let event = LiveEvent::CallLine {
-                            call_id,
-                            seq,
-                            role: role.to_owned(),
-                            text: line.text,
-                            start_ms: ms(line.start_ms),
-                            end_ms,
-                            interrupted: line.interrupted,
-                        };
-                        live.publish(LiveMessage { org_id, event }).await;
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, %call_id, seq, "cannot store a transcript line")
-                    }
-                }
-                seq += 1;
-            }
-            Effect::Publish(_) => {}
-            Effect::RunTool(call) => {
-                // Off this loop, so transcript lines keep being stored while a tool runs.
-                let (runner, tools) = (runner.clone(), tools.clone());
-                tokio::spawn(async move {
-                    let output = runner.run(&call).await;
-                    let result = ToolResult {
-                        call_id: call.call_id,
-                        output,
-                    };
-                    if tools.send(result).await.is_err() {
-                        tracing::debug!(call_id = %runner.call_id, "bridge gone before the tool result");
-                    }
-                });
-            }
-            Effect::HangUp => {
-                tracing::info!(%call_id, "hang-up requested (Twilio REST not wired yet)")
-            }
-            Effect::Transfer { to } => tracing::info!(
-                %call_id,
-                to = %crate::routes::twilio::mask_phone(&to),
-                "transfer requested (Twilio REST not wired yet)"
-            ),
-            Effect::Finish(record) => {
-                let reason = serde_json::to_value(&record.outcome.reason)
-                    .ok()
-                    .and_then(|v| v["kind"].as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "unknown".to_owned());
-                let secs = i32::try_from(record.outcome.duration_ms / 1000).unwrap_or(i32::MAX);
-                if let Err(e) = calls::finish_call(&pool, org_id, call_id, &reason, secs).await {
-                    tracing::error!(error = %e, %call_id, "cannot mark the call finished");
-                }
-                let event = LiveEvent::CallEnded {
-                    call_id,
-                    reason,
-                    duration_secs: secs,
-                };
-                live.publish(LiveMessage { org_id, event }).await;
-                break;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +291,7 @@ mod tests {
             knowledge_context: String::new(),
             rag_chunk_limit: None,
             rag_similarity_threshold: None,
+            transfer_number: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Twilio webhooks: `POST /twilio/voice` answers an inbound call with TwiML.
+//! Twilio webhooks: `POST /twilio/voice` answers an inbound call with TwiML; `POST
+//! /twilio/status` records how calls progress and end.
 //!
 //! Every request must carry a valid `X-Twilio-Signature` for the public URL Twilio requested
 //! (`PUBLIC_BASE_URL` + path, see [`switchboard::twilio::signature::public_url`]); without
@@ -16,6 +17,7 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use switchboard::store::{agents, calls};
+use switchboard::summaries::enqueue_summary;
 use switchboard::twilio::signature::{
     ForwardedHeaders, RequestValidator, SIGNATURE_HEADER, UrlKind, public_url,
 };
@@ -26,6 +28,12 @@ use crate::state::AppState;
 
 /// The path of the inbound-call webhook.
 pub const VOICE_PATH: &str = "/twilio/voice";
+
+/// The path of the call-status callback.
+pub const STATUS_PATH: &str = "/twilio/status";
+
+/// How long after a final status the summary waits, for the bridge's last lines.
+const SUMMARY_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The path prefix of Media Streams WebSockets; the stream token follows it.
 pub const STREAM_PATH_PREFIX: &str = "/twilio/stream/";
@@ -45,34 +53,12 @@ pub async fn voice(
     headers: HeaderMap,
     Form(params): Form<Vec<(String, String)>>,
 ) -> Response {
-    let Some(auth_token) = state.config.twilio.auth_token.as_ref() else {
-        tracing::error!(
-            "refusing Twilio webhook: TWILIO_AUTH_TOKEN is not set, so its signature cannot be checked"
-        );
-        return (StatusCode::SERVICE_UNAVAILABLE, "Twilio is not configured").into_response();
+    let auth_token = match verify(&state, &uri, &headers, &params, VOICE_PATH) {
+        Ok(token) => token,
+        Err(refused) => return refused,
     };
-    let forwarded = ForwardedHeaders {
-        forwarded_proto: header_str(&headers, "x-forwarded-proto"),
-        forwarded_host: header_str(&headers, "x-forwarded-host"),
-        host: header_str(&headers, header::HOST.as_str()),
-    };
-    let path_and_query = uri
-        .path_and_query()
-        .map_or(VOICE_PATH, |p| p.as_str())
-        .to_owned();
+    let forwarded = forwarded_headers(&headers);
     let base = Some(state.config.public_base_url.as_str());
-    let url = match public_url(base, &forwarded, &path_and_query, UrlKind::Http) {
-        Ok(url) => url,
-        Err(e) => {
-            tracing::warn!(error = %e, "refusing Twilio webhook: cannot rebuild its public URL");
-            return StatusCode::FORBIDDEN.into_response();
-        }
-    };
-    let signature = header_str(&headers, SIGNATURE_HEADER);
-    if let Err(e) = RequestValidator::new(auth_token.expose()).verify(&url, &params, signature) {
-        tracing::warn!(error = %e, "refusing Twilio webhook: bad signature");
-        return StatusCode::FORBIDDEN.into_response();
-    }
 
     let param = |name: &str| {
         params
@@ -157,6 +143,106 @@ pub async fn voice(
             .parameter("agent_id", agent.agent_id.to_string()),
     );
     twiml_response(response)
+}
+
+/// Checks a webhook's `X-Twilio-Signature` against the public URL it was sent to; returns the
+/// auth token, or the response that refuses the request (503 unconfigured, 403 bad signature).
+fn verify<'a>(
+    state: &'a AppState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    params: &[(String, String)],
+    default_path: &str,
+) -> Result<&'a crate::config::Secret, Response> {
+    let Some(auth_token) = state.config.twilio.auth_token.as_ref() else {
+        tracing::error!(
+            "refusing Twilio webhook: TWILIO_AUTH_TOKEN is not set, so its signature cannot be checked"
+        );
+        return Err((StatusCode::SERVICE_UNAVAILABLE, "Twilio is not configured").into_response());
+    };
+    let path_and_query = uri.path_and_query().map_or(default_path, |p| p.as_str());
+    let base = Some(state.config.public_base_url.as_str());
+    let url = match public_url(
+        base,
+        &forwarded_headers(headers),
+        path_and_query,
+        UrlKind::Http,
+    ) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::warn!(error = %e, "refusing Twilio webhook: cannot rebuild its public URL");
+            return Err(StatusCode::FORBIDDEN.into_response());
+        }
+    };
+    let signature = header_str(headers, SIGNATURE_HEADER);
+    if let Err(e) = RequestValidator::new(auth_token.expose()).verify(&url, params, signature) {
+        tracing::warn!(error = %e, "refusing Twilio webhook: bad signature");
+        return Err(StatusCode::FORBIDDEN.into_response());
+    }
+    Ok(auth_token)
+}
+
+fn forwarded_headers(headers: &HeaderMap) -> ForwardedHeaders<'_> {
+    ForwardedHeaders {
+        forwarded_proto: header_str(headers, "x-forwarded-proto"),
+        forwarded_host: header_str(headers, "x-forwarded-host"),
+        host: header_str(headers, header::HOST.as_str()),
+    }
+}
+
+/// `POST /twilio/status`: Twilio's signed call-status callback. Records the status, the
+/// answered and ended times and the duration; a call that has ended gets its summary job
+/// (after a few seconds, so the bridge's last transcript lines land first).
+pub async fn status(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(params): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = verify(&state, &uri, &headers, &params, STATUS_PATH) {
+        return refused;
+    }
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let (call_sid, status) = (param("CallSid"), param("CallStatus"));
+    if call_sid.is_empty() || !calls::is_known_status(status) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "CallSid and a known CallStatus are required",
+        )
+            .into_response();
+    }
+    let duration = param("CallDuration").parse::<i32>().ok();
+    let updated = match calls::apply_status(&state.pool, call_sid, status, duration).await {
+        Ok(updated) => updated,
+        Err(e) => {
+            tracing::error!(error = %e, call_sid, "cannot record a call status");
+            // Twilio retries on 5xx, and the update is idempotent.
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let Some(call) = updated else {
+        tracing::info!(call_sid, status, "status for a call we do not know");
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    tracing::info!(call_sid, call_id = %call.id, status, "call status");
+    if calls::is_final_status(status)
+        && let Err(e) = enqueue_summary(
+            &state.pool,
+            &state.jobs,
+            call.org_id,
+            call.id,
+            SUMMARY_DELAY,
+        )
+        .await
+    {
+        tracing::error!(error = %e, call_sid, "cannot enqueue the call's summary");
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// A phone number safe to log: country/area prefix and last four digits, e.g. `+1415•••0199`.

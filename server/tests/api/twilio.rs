@@ -228,3 +228,143 @@ async fn twilio_webhook_without_auth_token_is_unavailable() {
     assert!(call_rows(&app).await.is_empty());
     app.stop().await;
 }
+
+/// Posts a call-status callback, signed for `/twilio/status` unless `signed` is false.
+async fn post_status(app: &TestApp, params: &[(&'static str, String)], signed: bool) -> StatusCode {
+    let mut request = app.client.post(app.url("/twilio/status")).form(params);
+    if signed {
+        let signature =
+            RequestValidator::new(AUTH_TOKEN).compute(&format!("{BASE}/twilio/status"), params);
+        request = request.header(SIGNATURE_HEADER, signature);
+    }
+    request.send().await.expect("POST /twilio/status").status()
+}
+
+#[tokio::test]
+async fn twilio_status_callbacks_record_the_end_and_the_call_gets_its_summary() {
+    use serde_json::json;
+    use switchboard::fakes::openai_http::{FakeOpenAi, FakeOpenAiOptions};
+    use switchboard::store::{calls, transcripts};
+
+    let openai = FakeOpenAi::start(FakeOpenAiOptions {
+        api_key: Some("sk-test".into()),
+        chat_json: Some(json!({
+            "summary": "Asked about opening hours; told nine to five.",
+            "outcome": {"resolved": true, "follow_up": null}
+        })),
+        ..FakeOpenAiOptions::default()
+    })
+    .await
+    .unwrap();
+    let app = spawn_app_with(&[
+        ("PUBLIC_BASE_URL", BASE),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("OPENAI_API_KEY", "sk-test"),
+        ("OPENAI_BASE_URL", &openai.base_url()),
+    ])
+    .await;
+    let (org, agent) = assigned_number(&app).await;
+    let call = calls::insert_inbound_call(&app.pool, org, agent, CALL_SID, CALLER, NUMBER)
+        .await
+        .unwrap();
+    transcripts::insert_line(
+        &app.pool,
+        org,
+        call,
+        0,
+        "caller",
+        "When are you open?",
+        0,
+        900,
+        false,
+    )
+    .await
+    .unwrap();
+    transcripts::insert_line(
+        &app.pool,
+        org,
+        call,
+        1,
+        "agent",
+        "Nine to five.",
+        1000,
+        1900,
+        false,
+    )
+    .await
+    .unwrap();
+    let status = |status: &str, duration: Option<&str>| {
+        let mut params = form(CALL_SID, NUMBER);
+        params.retain(|(k, _)| *k != "CallStatus");
+        params.push(("CallStatus", status.to_owned()));
+        if let Some(d) = duration {
+            params.push(("CallDuration", d.to_owned()));
+        }
+        params
+    };
+
+    // Unsigned: refused, nothing changes.
+    assert_eq!(
+        post_status(&app, &status("completed", Some("42")), false).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(call_rows(&app).await[0].2, "ringing");
+    // Malformed: refused.
+    assert_eq!(
+        post_status(&app, &status("exploded", None), true).await,
+        StatusCode::BAD_REQUEST
+    );
+
+    assert_eq!(
+        post_status(&app, &status("in-progress", None), true).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        post_status(&app, &status("completed", Some("42")), true).await,
+        StatusCode::NO_CONTENT
+    );
+    // Twilio retries callbacks: a repeat changes nothing and enqueues nothing new.
+    assert_eq!(
+        post_status(&app, &status("completed", Some("42")), true).await,
+        StatusCode::NO_CONTENT
+    );
+
+    let mut row: (
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<serde_json::Value>,
+    ) = (String::new(), None, None, None);
+    for _ in 0..600 {
+        row = sqlx::query_as(
+            "select status, duration_secs, summary, outcome from calls where id = $1",
+        )
+        .bind(call)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if row.2.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!((row.0.as_str(), row.1), ("completed", Some(42)));
+    assert_eq!(
+        row.2.as_deref(),
+        Some("Asked about opening hours; told nine to five.")
+    );
+    assert_eq!(row.3, Some(json!({"resolved": true, "follow_up": null})));
+    let jobs: i64 = sqlx::query_scalar("select count(*) from jobs where kind = 'call.summary'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(jobs, 1);
+    let chats = openai.requests_to("/v1/chat/completions");
+    assert_eq!(chats.len(), 1);
+    assert!(
+        chats[0].messages()[1]
+            .1
+            .contains("Caller: When are you open?\nAgent: Nine to five.")
+    );
+    app.stop().await;
+}
