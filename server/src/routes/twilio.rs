@@ -55,7 +55,7 @@ pub async fn voice(
 ) -> Response {
     let auth_token = match verify(&state, &uri, &headers, &params, VOICE_PATH) {
         Ok(token) => token,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let forwarded = forwarded_headers(&headers);
     let base = Some(state.config.public_base_url.as_str());
@@ -153,12 +153,12 @@ fn verify<'a>(
     headers: &HeaderMap,
     params: &[(String, String)],
     default_path: &str,
-) -> Result<&'a crate::config::Secret, Response> {
+) -> Result<&'a crate::config::Secret, (StatusCode, &'static str)> {
     let Some(auth_token) = state.config.twilio.auth_token.as_ref() else {
         tracing::error!(
             "refusing Twilio webhook: TWILIO_AUTH_TOKEN is not set, so its signature cannot be checked"
         );
-        return Err((StatusCode::SERVICE_UNAVAILABLE, "Twilio is not configured").into_response());
+        return Err((StatusCode::SERVICE_UNAVAILABLE, "Twilio is not configured"));
     };
     let path_and_query = uri.path_and_query().map_or(default_path, |p| p.as_str());
     let base = Some(state.config.public_base_url.as_str());
@@ -171,13 +171,13 @@ fn verify<'a>(
         Ok(url) => url,
         Err(e) => {
             tracing::warn!(error = %e, "refusing Twilio webhook: cannot rebuild its public URL");
-            return Err(StatusCode::FORBIDDEN.into_response());
+            return Err((StatusCode::FORBIDDEN, "Forbidden"));
         }
     };
     let signature = header_str(headers, SIGNATURE_HEADER);
     if let Err(e) = RequestValidator::new(auth_token.expose()).verify(&url, params, signature) {
         tracing::warn!(error = %e, "refusing Twilio webhook: bad signature");
-        return Err(StatusCode::FORBIDDEN.into_response());
+        return Err((StatusCode::FORBIDDEN, "Forbidden"));
     }
     Ok(auth_token)
 }
@@ -200,7 +200,7 @@ pub async fn status(
     Form(params): Form<Vec<(String, String)>>,
 ) -> Response {
     if let Err(refused) = verify(&state, &uri, &headers, &params, STATUS_PATH) {
-        return refused;
+        return refused.into_response();
     }
     let param = |name: &str| {
         params
