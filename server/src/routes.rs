@@ -1,5 +1,6 @@
 //! HTTP handlers, grouped by what they serve.
 
+pub mod calls;
 pub mod events;
 pub mod health;
 pub mod knowledge;

@@ -35,7 +35,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, EmbeddingsConfig};
 use crate::database::Database;
-use crate::routes::{events, health, knowledge, stream, twilio};
+use crate::routes::{calls, events, health, knowledge, stream, twilio};
 use crate::state::{AppState, CallTasks};
 use crate::{auth, telemetry};
 
@@ -349,6 +349,7 @@ fn api_v1(state: &AppState) -> Router<AppState> {
                 .get(knowledge::list),
         )
         .route("/api/v1/knowledge/search", post(knowledge::search))
+        .route("/api/v1/calls", post(calls::place))
         .route(
             "/api/v1/knowledge/{id}",
             get(knowledge::show).delete(knowledge::delete),

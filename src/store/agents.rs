@@ -57,6 +57,8 @@ pub struct AgentVoiceSettings {
     pub system_prompt: String,
     /// Added to the system prompt on inbound calls.
     pub inbound_prompt: String,
+    /// Added to the system prompt on outbound calls.
+    pub outbound_prompt: String,
     /// What the agent says first (may be empty).
     pub greeting: String,
     /// `agent` or `caller`.
@@ -80,9 +82,37 @@ pub async fn find_voice_settings(
     agent_id: Uuid,
 ) -> Result<Option<AgentVoiceSettings>, sqlx::Error> {
     sqlx::query_as(
-        "select system_prompt, inbound_prompt, greeting, first_speaker, voice, knowledge_context, \
+        "select system_prompt, inbound_prompt, outbound_prompt, greeting, first_speaker, voice, knowledge_context, \
                 rag_chunk_limit, rag_similarity_threshold, transfer_number \
          from agents where org_id = $1 and id = $2",
+    )
+    .bind(org_id)
+    .bind(agent_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// An agent that can place an outbound call: active, with a number to call from.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboundAgent {
+    /// `active` or `paused`.
+    pub status: String,
+    /// The first number assigned to the agent (E.164), if any.
+    pub from_number: Option<String>,
+}
+
+/// What placing a call from agent `agent_id` of `org_id` needs, if the agent exists there.
+pub async fn find_outbound_agent(
+    pool: &PgPool,
+    org_id: Uuid,
+    agent_id: Uuid,
+) -> Result<Option<OutboundAgent>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.status, \
+                (select p.e164 from phone_numbers p \
+                  where p.agent_id = a.id and p.org_id = a.org_id order by p.created_at limit 1) \
+                  as from_number \
+           from agents a where a.org_id = $1 and a.id = $2",
     )
     .bind(org_id)
     .bind(agent_id)

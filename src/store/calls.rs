@@ -77,6 +77,101 @@ pub async fn find_call(
     .await
 }
 
+/// Records an outbound call before Twilio is asked to place it (`queued`, with a placeholder
+/// CallSid until Twilio answers with the real one); returns its id.
+pub async fn insert_outbound_call(
+    pool: &PgPool,
+    org_id: Uuid,
+    agent_id: Uuid,
+    from: &str,
+    to: &str,
+    context: Option<&serde_json::Value>,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "insert into calls (id, org_id, agent_id, call_sid, direction, status, from_number, \
+                            to_number, context) \
+         values ($1, $2, $3, 'pending-' || $1::text, 'outbound', 'queued', $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(agent_id)
+    .bind(from)
+    .bind(to)
+    .bind(context)
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+/// Gives an outbound call Twilio's CallSid (once; a second, different sid is refused).
+/// Returns false when the call is not in this organization or already has another sid.
+pub async fn attach_call_sid(
+    pool: &PgPool,
+    org_id: Uuid,
+    id: Uuid,
+    call_sid: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update calls set call_sid = $3, updated_at = now() \
+          where org_id = $1 and id = $2 and (call_sid = $3 or call_sid like 'pending-%')",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(call_sid)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks an outbound call that Twilio refused to place as `failed`.
+pub async fn mark_failed(
+    pool: &PgPool,
+    org_id: Uuid,
+    id: Uuid,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update calls set status = 'failed', ended_at = now(), ended_reason = $3, updated_at = now() \
+          where org_id = $1 and id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(reason)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The call with id `id` in any organization: only for Twilio's signed webhooks, whose URL we
+/// built with the id in it.
+pub async fn find_call_for_webhook(
+    pool: &PgPool,
+    id: Uuid,
+) -> Result<Option<CallRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, org_id, agent_id, call_sid, direction, status, from_number, to_number \
+         from calls where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The context the API caller gave an outbound call.
+pub async fn find_context(
+    pool: &PgPool,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    sqlx::query_scalar("select context from calls where org_id = $1 and id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map(Option::flatten)
+}
+
 /// The call with Twilio's `call_sid`, in any organization.
 ///
 /// Only for callers that authenticated the CallSid themselves (a verified stream token); the

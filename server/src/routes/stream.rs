@@ -119,6 +119,17 @@ pub async fn stream(
         }
     };
 
+    let kind = if call.direction == "outbound" {
+        let context = calls::find_context(&state.pool, call.org_id, call.id)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, call_sid, "cannot load the call's context");
+                None
+            });
+        CallKind::Outbound { context }
+    } else {
+        CallKind::Inbound
+    };
     let connector = OpenAiRealtimeConfig {
         base_url: state.config.openai.base_url.clone(),
         model: state.config.openai.realtime_model.clone(),
@@ -166,7 +177,7 @@ pub async fn stream(
                 socket,
                 services,
                 started,
-                session_config(&settings),
+                session_config(&settings, &kind),
                 connector,
                 shutdown,
             );
@@ -174,15 +185,45 @@ pub async fn stream(
         })
 }
 
+/// Which way a call goes, and for outbound calls the context the API caller gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallKind {
+    /// Someone called the agent's number.
+    Inbound,
+    /// We called someone (`POST /api/v1/calls`).
+    Outbound {
+        /// The request's `context`, if any.
+        context: Option<serde_json::Value>,
+    },
+}
+
 /// The session settings for `agent` (minimal: prompt, greeting, first speaker, voice).
-pub fn session_config(agent: &AgentVoiceSettings) -> SessionConfig {
+pub fn session_config(agent: &AgentVoiceSettings, call: &CallKind) -> SessionConfig {
     let mut instructions = agent.system_prompt.trim().to_owned();
     if instructions.is_empty() {
         instructions = DEFAULT_INSTRUCTIONS.to_owned();
     }
-    if !agent.inbound_prompt.trim().is_empty() {
+    let direction_prompt = match call {
+        CallKind::Inbound => agent.inbound_prompt.trim(),
+        CallKind::Outbound { .. } => agent.outbound_prompt.trim(),
+    };
+    if !direction_prompt.is_empty() {
         instructions.push_str("\n\n");
-        instructions.push_str(agent.inbound_prompt.trim());
+        instructions.push_str(direction_prompt);
+    }
+    // What the API caller told us about this outbound call (whom we call and why).
+    if let CallKind::Outbound {
+        context: Some(context),
+    } = call
+    {
+        let context = match context {
+            serde_json::Value::String(text) => text.trim().to_owned(),
+            other => other.to_string(),
+        };
+        if !context.is_empty() {
+            instructions.push_str("\n\n# About this call\n");
+            instructions.push_str(&context);
+        }
     }
     // Precomputed when the agent or its documents changed: nothing to wait for here.
     if !agent.knowledge_context.trim().is_empty() {
@@ -285,6 +326,7 @@ mod tests {
         AgentVoiceSettings {
             system_prompt: "Be brief.".into(),
             inbound_prompt: "The caller phoned us.".into(),
+            outbound_prompt: "You are calling to confirm an order.".into(),
             greeting: greeting.into(),
             first_speaker: first_speaker.into(),
             voice: "marin".into(),
@@ -297,7 +339,7 @@ mod tests {
 
     #[test]
     fn the_session_config_follows_the_agent() {
-        let config = session_config(&agent("agent", "Hi, Acme here."));
+        let config = session_config(&agent("agent", "Hi, Acme here."), &CallKind::Inbound);
         assert_eq!(config.instructions, "Be brief.\n\nThe caller phoned us.");
         assert_eq!(
             config.greeting,
@@ -311,7 +353,7 @@ mod tests {
         let mut settings = agent("agent", " ");
         settings.system_prompt.clear();
         settings.inbound_prompt.clear();
-        let config = session_config(&settings);
+        let config = session_config(&settings, &CallKind::Inbound);
         assert_eq!(config.instructions, DEFAULT_INSTRUCTIONS);
         assert_eq!(
             config.greeting,
@@ -323,7 +365,7 @@ mod tests {
     fn the_start_context_follows_the_prompts() {
         let mut settings = agent("agent", "Hi");
         settings.knowledge_context = "# Reference material\n[Menu]\nPizza costs $12.".into();
-        let config = session_config(&settings);
+        let config = session_config(&settings, &CallKind::Inbound);
         assert_eq!(
             config.instructions,
             "Be brief.\n\nThe caller phoned us.\n\n# Reference material\n[Menu]\nPizza costs $12."
@@ -331,8 +373,34 @@ mod tests {
     }
 
     #[test]
+    fn an_outbound_call_uses_the_outbound_prompt_and_its_context() {
+        let context = serde_json::json!({"customer": "Ann", "order": 1042});
+        let config = session_config(
+            &agent("agent", "Hi"),
+            &CallKind::Outbound {
+                context: Some(context),
+            },
+        );
+        assert_eq!(
+            config.instructions,
+            "Be brief.\n\nYou are calling to confirm an order.\n\n# About this call\n{\"customer\":\"Ann\",\"order\":1042}"
+        );
+        let plain = session_config(
+            &agent("agent", "Hi"),
+            &CallKind::Outbound {
+                context: Some("Ann ordered a margherita.".into()),
+            },
+        );
+        assert!(
+            plain
+                .instructions
+                .ends_with("# About this call\nAnn ordered a margherita.")
+        );
+    }
+
+    #[test]
     fn a_caller_first_agent_waits() {
-        let config = session_config(&agent("caller", "Hi"));
+        let config = session_config(&agent("caller", "Hi"), &CallKind::Inbound);
         assert_eq!(config.greeting, Greeting::CallerFirst);
     }
 }

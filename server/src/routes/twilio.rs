@@ -23,6 +23,7 @@ use switchboard::twilio::signature::{
 };
 use switchboard::twilio::stream_token;
 use switchboard::twilio::twiml::{self, Stream};
+use uuid::Uuid;
 
 use crate::state::AppState;
 
@@ -57,9 +58,6 @@ pub async fn voice(
         Ok(token) => token,
         Err(refused) => return refused.into_response(),
     };
-    let forwarded = forwarded_headers(&headers);
-    let base = Some(state.config.public_base_url.as_str());
-
     let param = |name: &str| {
         params
             .iter()
@@ -67,6 +65,11 @@ pub async fn voice(
             .map_or("", |(_, v)| v.as_str())
     };
     let (call_sid, from, to) = (param("CallSid"), param("From"), param("To"));
+    if let Some(call_id) = outbound_call_id(&uri)
+        && !call_sid.is_empty()
+    {
+        return answer_outbound(&state, auth_token, &headers, call_id, call_sid).await;
+    }
     if call_sid.is_empty() || to.is_empty() {
         return (StatusCode::BAD_REQUEST, "CallSid and To are required").into_response();
     }
@@ -104,26 +107,6 @@ pub async fn voice(
         }
     };
 
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let token = stream_token::issue(
-        &stream_token::derive_secret(auth_token.expose()),
-        call_sid,
-        now,
-    );
-    let stream_url = match public_url(
-        base,
-        &forwarded,
-        &format!("{STREAM_PATH_PREFIX}{token}"),
-        UrlKind::WebSocket,
-    ) {
-        Ok(url) => url,
-        Err(e) => {
-            tracing::error!(error = %e, call_sid, "cannot build the stream URL");
-            return twiml_response(twiml::Response::new().say(TECHNICAL_PROBLEM).hangup());
-        }
-    };
     tracing::info!(
         call_sid,
         %call_id,
@@ -133,16 +116,118 @@ pub async fn voice(
         to = %mask_phone(to),
         "answering inbound call"
     );
+    let stream = StreamTarget {
+        call_sid,
+        call_id,
+        agent_id: agent.agent_id,
+        ai_disclosure: agent.ai_disclosure,
+    };
+    connect_stream(&state, auth_token, &headers, stream)
+}
+
+/// Which call a media stream is for.
+struct StreamTarget<'a> {
+    call_sid: &'a str,
+    call_id: Uuid,
+    agent_id: Uuid,
+    ai_disclosure: bool,
+}
+
+/// TwiML that (after the AI disclosure, if the agent wants it) connects the call to our media
+/// stream, whose path carries a short-lived token bound to the CallSid.
+fn connect_stream(
+    state: &AppState,
+    auth_token: &crate::config::Secret,
+    headers: &HeaderMap,
+    target: StreamTarget<'_>,
+) -> Response {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let token = stream_token::issue(
+        &stream_token::derive_secret(auth_token.expose()),
+        target.call_sid,
+        now,
+    );
+    let base = Some(state.config.public_base_url.as_str());
+    let stream_url = match public_url(
+        base,
+        &forwarded_headers(headers),
+        &format!("{STREAM_PATH_PREFIX}{token}"),
+        UrlKind::WebSocket,
+    ) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::error!(error = %e, call_sid = target.call_sid, "cannot build the stream URL");
+            return twiml_response(twiml::Response::new().say(TECHNICAL_PROBLEM).hangup());
+        }
+    };
     let mut response = twiml::Response::new();
-    if agent.ai_disclosure {
+    if target.ai_disclosure {
         response = response.say(AI_DISCLOSURE);
     }
     response = response.connect_stream(
         Stream::new(stream_url)
-            .parameter("call_id", call_id.to_string())
-            .parameter("agent_id", agent.agent_id.to_string()),
+            .parameter("call_id", target.call_id.to_string())
+            .parameter("agent_id", target.agent_id.to_string()),
     );
     twiml_response(response)
+}
+
+/// The outbound call our voice URL names (`?call_id=…`, set when we placed the call).
+fn outbound_call_id(uri: &axum::http::Uri) -> Option<Uuid> {
+    uri.query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("call_id="))
+        .and_then(|id| id.parse().ok())
+}
+
+/// The callee of an outbound call answered: attach Twilio's CallSid to our row and connect the
+/// stream; the stream then uses the agent's outbound prompt and the caller's context.
+async fn answer_outbound(
+    state: &AppState,
+    auth_token: &crate::config::Secret,
+    headers: &HeaderMap,
+    call_id: Uuid,
+    call_sid: &str,
+) -> Response {
+    let call = match calls::find_call_for_webhook(&state.pool, call_id).await {
+        Ok(Some(call)) if call.direction == "outbound" => call,
+        Ok(_) => {
+            tracing::warn!(%call_id, call_sid, "voice webhook for an unknown outbound call");
+            return twiml_response(twiml::Response::new().hangup());
+        }
+        Err(e) => {
+            tracing::error!(error = %e, %call_id, "cannot load the outbound call");
+            return twiml_response(twiml::Response::new().say(TECHNICAL_PROBLEM).hangup());
+        }
+    };
+    let (Some(agent_id), true) = (
+        call.agent_id,
+        calls::attach_call_sid(&state.pool, call.org_id, call.id, call_sid)
+            .await
+            .unwrap_or(false),
+    ) else {
+        tracing::warn!(%call_id, call_sid, "outbound call has no agent or another CallSid");
+        return twiml_response(twiml::Response::new().hangup());
+    };
+    let disclosure: bool =
+        sqlx::query_scalar("select ai_disclosure from agents where id = $1 and org_id = $2")
+            .bind(agent_id)
+            .bind(call.org_id)
+            .fetch_optional(&state.pool)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(true);
+    tracing::info!(call_sid, %call_id, %agent_id, to = %mask_phone(&call.to_number), "outbound call answered");
+    let target = StreamTarget {
+        call_sid,
+        call_id,
+        agent_id,
+        ai_disclosure: disclosure,
+    };
+    connect_stream(state, auth_token, headers, target)
 }
 
 /// Checks a webhook's `X-Twilio-Signature` against the public URL it was sent to; returns the

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod binary;
+mod calls;
 mod health;
 mod helpers;
 mod knowledge;
