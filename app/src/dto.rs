@@ -63,3 +63,29 @@ pub struct PassageView {
     /// Cosine similarity to the query (1 = same direction).
     pub score: f32,
 }
+
+/// An API key as the settings page lists it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    /// The key's id.
+    pub id: String,
+    /// What its creator called it.
+    pub name: String,
+    /// Its first characters, to tell keys apart.
+    pub prefix: String,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it last authenticated a request (RFC 3339).
+    pub last_used_at: Option<String>,
+    /// When it was revoked (RFC 3339).
+    pub revoked_at: Option<String>,
+}
+
+/// A key just created: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    /// The key as listed.
+    pub key: ApiKeyView,
+    /// The secret, `sb_…`; store it now, it cannot be shown again.
+    pub secret: String,
+}

@@ -513,3 +513,39 @@ async fn the_dashboard_pastes_text_searches_it_and_a_viewer_cannot_change_anythi
     assert_eq!(listed.status, StatusCode::OK);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_owner_creates_a_key_that_works_once_shown_and_stops_when_revoked() {
+    let app = spawn_app().await;
+    app.sign_up("Keys Co", "owner@keys.example", "correct horse battery")
+        .await;
+    let created = app.call("keys/create", &[("name", "CRM sync")]).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let created: app::dto::NewApiKey = serde_json::from_str(&created.body).unwrap();
+    assert!(created.secret.starts_with(&created.key.prefix));
+
+    let (status, _) = app
+        .api(&created.secret, reqwest::Method::GET, "/api/v1/knowledge")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = app.call("keys/list", &[]).await;
+    let listed: Vec<app::dto::ApiKeyView> = serde_json::from_str(&listed.body).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(!listed[0].prefix.is_empty() && listed[0].last_used_at.is_some());
+    assert!(
+        !serde_json::to_string(&listed)
+            .unwrap()
+            .contains(&created.secret),
+        "never listed again"
+    );
+
+    let refused = app.call("keys/create", &[("name", " ")]).await;
+    assert_eq!(refused.app_error().for_field("name").is_some(), true);
+    let revoked = app.call("keys/revoke", &[("id", &created.key.id)]).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    let (status, _) = app
+        .api(&created.secret, reqwest::Method::GET, "/api/v1/knowledge")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
