@@ -540,7 +540,7 @@ async fn an_owner_creates_a_key_that_works_once_shown_and_stops_when_revoked() {
     );
 
     let refused = app.call("keys/create", &[("name", " ")]).await;
-    assert_eq!(refused.app_error().for_field("name").is_some(), true);
+    assert!(refused.app_error().for_field("name").is_some());
     let revoked = app.call("keys/revoke", &[("id", &created.key.id)]).await;
     assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
     let (status, _) = app
