@@ -3,6 +3,7 @@
 
 mod accounts;
 mod binary;
+mod call_flow;
 mod calls;
 mod health;
 mod helpers;

@@ -20,14 +20,14 @@ use uuid::Uuid;
 
 use crate::helpers::{TestApp, spawn_app_with};
 
-const AUTH_TOKEN: &str = "12345678901234567890123456789012";
-const BASE: &str = "https://voice.example.com";
+pub(crate) const AUTH_TOKEN: &str = "12345678901234567890123456789012";
+pub(crate) const BASE: &str = "https://voice.example.com";
 const CALL_SID: &str = "CA0123456789abcdef0123456789abcdef";
-const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
-const STREAM_SID: &str = "MZ0123456789abcdef0123456789abcdef";
+pub(crate) const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub(crate) const STREAM_SID: &str = "MZ0123456789abcdef0123456789abcdef";
 const WAIT: Duration = Duration::from_secs(10);
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn spawn(fake: &FakeRealtime) -> TestApp {
@@ -69,21 +69,27 @@ async fn ringing_call(app: &TestApp) -> (Uuid, Uuid) {
 }
 
 fn token() -> String {
+    token_for(CALL_SID)
+}
+
+/// A stream token for `call_sid`, as our voice webhook issues it.
+pub(crate) fn token_for(call_sid: &str) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     stream_token::issue(
         &stream_token::derive_secret(AUTH_TOKEN),
-        CALL_SID,
+        call_sid,
         now.as_secs(),
     )
 }
 
-fn signature(token: &str) -> String {
+/// The handshake signature Twilio sends for the stream URL of `token`.
+pub(crate) fn signature(token: &str) -> String {
     let url = format!("wss://voice.example.com/twilio/stream/{token}");
     RequestValidator::new(AUTH_TOKEN).compute::<&str, &str>(&url, &[])
 }
 
 /// Opens the stream socket for `token`, signed with `signature` (none when `None`).
-async fn open_media_stream(
+pub(crate) async fn open_media_stream(
     app: &TestApp,
     token: &str,
     signature: Option<String>,
@@ -112,7 +118,7 @@ fn assert_refused(result: Result<Socket, tungstenite::Error>, status: u16) {
     }
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub(crate) async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
