@@ -17,6 +17,7 @@
 //! - [`postgres`] — the embedded PostgreSQL + pgvector cluster used when no `DATABASE_URL` is given.
 //! - [`store`]    — the database: pool, migrations, one module per aggregate, every query scoped by organization.
 //! - [`accounts`] — sign-up, log-in and password hashing on top of the store.
+//! - [`business_tools`] — agents' typed tools: JSON-Schema-checked arguments, signed webhooks.
 //! - [`jobs`]     — the durable-job worker: claims jobs with `SKIP LOCKED`, heartbeats, retries.
 //! - [`live`]     — the live bus: call and document events to every instance's SSE streams.
 //! - [`summaries`] — after a call: summary, typed outcome, usage and cost, as a durable job.
@@ -26,6 +27,7 @@
 pub mod accounts;
 pub mod audio;
 pub mod bridge;
+pub mod business_tools;
 pub mod call;
 pub mod engines;
 pub mod fakes;

@@ -94,6 +94,7 @@ impl Application {
             jobs,
             embedder,
             twilio,
+            http: reqwest::Client::new(),
             stopping: CancellationToken::new(),
         };
         let workers = start_workers(&state, summaries, background.clone());

@@ -44,6 +44,8 @@ pub struct AppState {
     pub embedder: Arc<dyn Embedder>,
     /// Twilio's REST API (hang-up, transfer, outbound calls), when the account is configured.
     pub twilio: Option<switchboard::twilio_rest::TwilioRest>,
+    /// Outgoing HTTP (business tools' webhooks); one pool of connections for the process.
+    pub http: reqwest::Client,
     /// Cancelled when the server starts shutting down: endless responses (SSE) end.
     pub stopping: CancellationToken,
 }

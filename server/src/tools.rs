@@ -3,11 +3,13 @@
 //!
 //! `end_call` and `transfer_call` never reach here: the call session turns them into hang-up
 //! and transfer effects once the goodbye has played. What arrives is `query_knowledge_base`
-//! and the agent's business tools.
+//! and the agent's business tools (arguments checked against their JSON Schema; invalid ones go
+//! back to the model as an error it can correct).
 
 use std::sync::Arc;
 
 use sqlx::PgPool;
+use switchboard::business_tools::{self, BusinessTool};
 use switchboard::call::config::QUERY_KNOWLEDGE_BASE;
 use switchboard::engines::ToolCall;
 use switchboard::knowledge::Embedder;
@@ -32,6 +34,10 @@ pub struct ToolRunner {
     pub chunk_limit: u32,
     /// Least similarity a passage needs.
     pub similarity_threshold: f32,
+    /// The agent's typed business tools.
+    pub business: Arc<Vec<BusinessTool>>,
+    /// For business tools' webhooks.
+    pub http: reqwest::Client,
 }
 
 /// What a tool answered.
@@ -65,9 +71,12 @@ impl ToolRunner {
         .await;
         let answer = match call.name.as_str() {
             QUERY_KNOWLEDGE_BASE => self.knowledge(&call.arguments).await,
-            other => Answer::error(format!(
-                "The tool `{other}` is not available. Continue without it."
-            )),
+            name => match self.business.iter().find(|t| t.name == name) {
+                Some(tool) => self.business(tool, &call.arguments).await,
+                None => Answer::error(format!(
+                    "The tool `{name}` is not available. Continue without it."
+                )),
+            },
         };
         match row {
             Ok(id) => {
@@ -89,6 +98,21 @@ impl ToolRunner {
             }
         }
         answer.output
+    }
+
+    async fn business(&self, tool: &BusinessTool, arguments: &str) -> Answer {
+        let arguments = match tool.check_arguments(arguments) {
+            Ok(arguments) => arguments,
+            Err(problem) => return Answer::error(problem),
+        };
+        match business_tools::run(&self.http, tool, &arguments, self.call_id).await {
+            Ok(output) => Answer {
+                status: InvocationStatus::Ok,
+                output,
+                chunk_ids: Vec::new(),
+            },
+            Err(problem) => Answer::error(problem),
+        }
     }
 
     async fn knowledge(&self, arguments: &str) -> Answer {

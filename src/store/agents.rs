@@ -73,6 +73,8 @@ pub struct AgentVoiceSettings {
     pub rag_similarity_threshold: Option<f32>,
     /// Where `transfer_call` puts the caller through (E.164); no transfer tool without it.
     pub transfer_number: Option<String>,
+    /// The agent's typed business tools (see `business_tools`).
+    pub tools: serde_json::Value,
 }
 
 /// The voice settings of agent `agent_id` in `org_id`, if it exists there.
@@ -83,7 +85,7 @@ pub async fn find_voice_settings(
 ) -> Result<Option<AgentVoiceSettings>, sqlx::Error> {
     sqlx::query_as(
         "select system_prompt, inbound_prompt, outbound_prompt, greeting, first_speaker, voice, knowledge_context, \
-                rag_chunk_limit, rag_similarity_threshold, transfer_number \
+                rag_chunk_limit, rag_similarity_threshold, transfer_number, tools \
          from agents where org_id = $1 and id = $2",
     )
     .bind(org_id)

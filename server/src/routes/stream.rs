@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use switchboard::bridge::CallBridge;
+use switchboard::business_tools::{BusinessTool, parse_tools};
 use switchboard::call::config::TransferTarget;
 use switchboard::call::{CallSession, Greeting, SessionConfig};
 use switchboard::engines::openai_realtime::OpenAiRealtimeConfig;
@@ -158,6 +159,8 @@ pub async fn stream(
         similarity_threshold: settings
             .rag_similarity_threshold
             .unwrap_or(rag.similarity_threshold),
+        business: std::sync::Arc::new(business_tools(&settings)),
+        http: state.http.clone(),
     };
     let services = CallServices {
         pool: state.pool.clone(),
@@ -183,6 +186,15 @@ pub async fn stream(
             );
             calls.tracker.track_future(call).await;
         })
+}
+
+/// The agent's business tools; a broken declaration is logged and offers none rather than
+/// failing the call (the dashboard refuses broken declarations when they are saved).
+pub fn business_tools(agent: &AgentVoiceSettings) -> Vec<BusinessTool> {
+    parse_tools(&agent.tools).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "ignoring the agent's business tools");
+        Vec::new()
+    })
 }
 
 /// Which way a call goes, and for outbound calls the context the API caller gave.
@@ -241,6 +253,10 @@ pub fn session_config(agent: &AgentVoiceSettings, call: &CallKind) -> SessionCon
     if !agent.voice.is_empty() {
         config.voice = Some(agent.voice.clone());
     }
+    config.tools.custom = business_tools(agent)
+        .iter()
+        .map(BusinessTool::spec)
+        .collect();
     config.tools.transfer = agent.transfer_number.clone().map(|to| TransferTarget {
         to,
         line: TRANSFER_LINE.to_owned(),
@@ -334,6 +350,7 @@ mod tests {
             rag_chunk_limit: None,
             rag_similarity_threshold: None,
             transfer_number: None,
+            tools: serde_json::json!([]),
         }
     }
 

@@ -313,3 +313,81 @@ async fn a_caller_asks_gets_an_answer_from_the_knowledge_base_and_the_agent_hang
     let _: Uuid = call_id;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_business_tool_refuses_invalid_arguments_to_the_model_and_records_every_call() {
+    use server::tools::ToolRunner;
+    use switchboard::business_tools::parse_tools;
+    use switchboard::engines::ToolCall;
+
+    let app = spawn_app_with(&[]).await;
+    let (org, _) = app.org_with_key("Pizza").await;
+    let agent = insert_agent(&app.pool, org, "Orders").await.unwrap();
+    let call_id = insert_inbound_call(&app.pool, org, agent, "CA-tools", CALLER, NUMBER)
+        .await
+        .unwrap();
+    let tools = parse_tools(&json!([{
+        "name": "take_order",
+        "description": "Record a confirmed pizza order.",
+        "parameters": {
+            "type": "object",
+            "properties": {"pizza": {"type": "string", "enum": ["margherita", "marinara"]}},
+            "required": ["pizza"]
+        }
+    }]))
+    .unwrap();
+    let runner = ToolRunner {
+        pool: app.pool.clone(),
+        embedder: std::sync::Arc::new(
+            switchboard::knowledge::embed::LazyLocalEmbedder::new(
+                switchboard::testing::tools_dir().join("all-minilm-l6-v2"),
+            )
+            .unwrap(),
+        ),
+        org_id: org,
+        call_id,
+        agent_id: Some(agent),
+        chunk_limit: 5,
+        similarity_threshold: 0.7,
+        business: std::sync::Arc::new(tools),
+        http: reqwest::Client::new(),
+    };
+    let call = |id: &str, arguments: &str| ToolCall {
+        call_id: id.into(),
+        name: "take_order".into(),
+        arguments: arguments.into(),
+    };
+
+    let refused = runner.run(&call("fc_1", r#"{"pizza":"hawaiian"}"#)).await;
+    assert!(
+        refused.contains("Invalid arguments for take_order") && refused.contains("/pizza"),
+        "{refused}"
+    );
+    let accepted = runner.run(&call("fc_2", r#"{"pizza":"marinara"}"#)).await;
+    assert_eq!(accepted, r#"{"status":"recorded"}"#);
+    let unknown = runner
+        .run(&ToolCall {
+            call_id: "fc_3".into(),
+            name: "book_flight".into(),
+            arguments: "{}".into(),
+        })
+        .await;
+    assert!(unknown.contains("not available"), "{unknown}");
+
+    let rows: Vec<(String, String, Value)> = sqlx::query_as(
+        "select tool_call_id, status, arguments from call_tool_invocations where call_id = $1 order by id",
+    )
+    .bind(call_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            ("fc_1".into(), "error".into(), json!({"pizza": "hawaiian"})),
+            ("fc_2".into(), "ok".into(), json!({"pizza": "marinara"})),
+            ("fc_3".into(), "error".into(), json!({})),
+        ]
+    );
+    app.stop().await;
+}
