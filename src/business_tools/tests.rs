@@ -100,7 +100,9 @@ fn arguments_are_checked_and_problems_named_for_the_model() {
 
 #[tokio::test]
 async fn valid_calls_are_posted_signed_to_the_webhook_and_its_answer_returned() {
-    let seen: Arc<Mutex<Vec<(Option<String>, String)>>> = Arc::default();
+    /// (signature header, body) of each delivery.
+    type Deliveries = Arc<Mutex<Vec<(Option<String>, String)>>>;
+    let seen: Deliveries = Arc::default();
     let record = seen.clone();
     let app = Router::new().route(
         "/orders",
