@@ -391,3 +391,130 @@ async fn a_business_tool_refuses_invalid_arguments_to_the_model_and_records_ever
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_engine_drops_mid_call_and_the_call_carries_on_without_losing_lines() {
+    let realtime = FakeRealtime::start(FakeScript {
+        turns: vec![ScriptTurn {
+            caller: "When are you open?".into(),
+            reply: ScriptReply::say("From eleven until half past nine.", 400),
+        }],
+        ..FakeScript::default()
+    })
+    .await
+    .unwrap();
+    let app = spawn_app_with(&[
+        ("PUBLIC_BASE_URL", BASE),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("OPENAI_BASE_URL", &realtime.base_url()),
+        ("OPENAI_API_KEY", "sk-test"),
+        ("EMBEDDINGS", "local"),
+    ])
+    .await;
+    let (org, _) = app.org_with_key("Bakery").await;
+    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
+    let call_sid = "CA0000000000000000000000000000drop";
+    let call_id = insert_inbound_call(&app.pool, org, agent, call_sid, CALLER, NUMBER)
+        .await
+        .unwrap();
+    let token = token_for(call_sid);
+    let mut socket = open_media_stream(&app, &token, Some(signature(&token)))
+        .await
+        .expect("upgrade accepted");
+    let start = TwilioInbound::Start(StreamStart {
+        sequence_number: Some(1),
+        stream_sid: STREAM_SID.into(),
+        account_sid: ACCOUNT_SID.into(),
+        call_sid: call_sid.into(),
+        tracks: vec![Track::Inbound],
+        custom_parameters: BTreeMap::new(),
+        media_format: MediaFormat::mulaw_8k(),
+    });
+    socket.send(Message::text(start.to_json())).await.unwrap();
+
+    // Ask at 2 s; the engine's connection drops at 5 s; ask again at 8 s; hang up at 16 s.
+    let speaking = |ms: u64| (2_000..2_800).contains(&ms) || (8_000..8_800).contains(&ms);
+    let mut ticker = tokio::time::interval(Duration::from_millis(20));
+    let (mut elapsed, mut phase, mut sequence) = (0u64, 0f32, 100_000u64);
+    while elapsed < 16_000 {
+        tokio::select! {
+            _ = ticker.tick() => {
+                send(&mut socket, frame(elapsed / 20, speaking(elapsed), &mut phase)).await;
+                elapsed += 20;
+                if elapsed == 5_000 {
+                    realtime.drop_connections();
+                }
+            }
+            incoming = socket.next() => {
+                let Some(Ok(Message::Text(text))) = incoming else { panic!("the call ended early") };
+                let msg: Value = serde_json::from_str(text.as_str()).unwrap();
+                if msg["event"] == "mark" {
+                    sequence += 1;
+                    send(&mut socket, json!({
+                        "event": "mark", "sequenceNumber": sequence.to_string(),
+                        "streamSid": STREAM_SID, "mark": {"name": msg["mark"]["name"]},
+                    })).await;
+                }
+            }
+        }
+    }
+    send(
+        &mut socket,
+        json!({"event": "stop", "sequenceNumber": "999999", "streamSid": STREAM_SID,
+               "stop": {"accountSid": ACCOUNT_SID, "callSid": call_sid}}),
+    )
+    .await;
+    let _ = socket.close(None).await;
+
+    let mut reason = None;
+    for _ in 0..500 {
+        reason =
+            sqlx::query_scalar::<_, Option<String>>("select ended_reason from calls where id = $1")
+                .bind(call_id)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        if reason.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(reason.as_deref(), Some("caller_hang_up"));
+    let lines: Vec<(i32, String, String)> = sqlx::query_as(
+        "select seq, role, text from call_transcript_lines where call_id = $1 order by seq",
+    )
+    .bind(call_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let asked = lines
+        .iter()
+        .filter(|(_, r, t)| r == "caller" && t == "When are you open?")
+        .count();
+    let answered = lines
+        .iter()
+        .filter(|(_, r, t)| r == "agent" && t == "From eleven until half past nine.")
+        .count();
+    assert_eq!(
+        (asked, answered),
+        (2, 2),
+        "both turns, before and after the drop: {lines:?}"
+    );
+    let seqs: Vec<i32> = lines.iter().map(|l| l.0).collect();
+    assert_eq!(
+        seqs,
+        (0..lines.len() as i32).collect::<Vec<_>>(),
+        "no line lost or doubled"
+    );
+
+    // A second connection was opened and given the instructions and the conversation so far.
+    let log = realtime.log();
+    assert_eq!(log.opened, 2, "reconnected once");
+    assert_eq!(log.of_type("session.update").len(), 2);
+    let restored = log
+        .of_type("conversation.item.create")
+        .iter()
+        .any(|e| e.to_string().contains("From eleven until half past nine."));
+    assert!(restored, "the heard conversation was restored");
+    app.stop().await;
+}

@@ -19,11 +19,16 @@ struct Streaming {
     first: bool,
 }
 
+/// Connections opened by every fake in this process, for unique ids.
+static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// The protocol state of one connection (sync; the task feeds it frames and pace ticks).
 #[derive(Debug)]
 pub(super) struct Connection {
     pub(super) script: FakeScript,
     next_turn: usize,
+    /// This connection's number in the process, part of every id.
+    connection: u64,
     ids: u64,
     received_ms: u64,
     loud_ms: u64,
@@ -41,6 +46,7 @@ impl Connection {
         Self {
             script,
             next_turn: 0,
+            connection: CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ids: 0,
             received_ms: 0,
             loud_ms: 0,
@@ -53,9 +59,11 @@ impl Connection {
         }
     }
 
+    /// A fresh id. Unique across connections too, as the real API's are: a bridge that
+    /// reconnects must never see a new item under an id it already finished.
     fn id(&mut self, prefix: &str) -> String {
         self.ids += 1;
-        format!("{prefix}_{}", self.ids)
+        format!("{prefix}_{}_{}", self.connection, self.ids)
     }
 
     pub(super) fn is_streaming(&self) -> bool {
