@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/style/node_modules/.bin:$(CURDIR)/end2end/node_modules/
 export SWITCHBOARD_TOOLS_DIR ?= $(TOOLS)
 export EMBEDDING_MODEL_DIR ?= $(TOOLS)/all-minilm-l6-v2
 
-.PHONY: run test setup setup-rust setup-node setup-postgres setup-model setup-chromium build lint unit-tests e2e clean-data
+.PHONY: eval run test setup setup-rust setup-node setup-postgres setup-model setup-chromium build lint unit-tests e2e clean-data
 
 ## run: set up, build and serve the dashboard at http://127.0.0.1:3000
 run: setup build
@@ -26,6 +26,10 @@ run: setup build
 
 ## test: set up, then formatting, lints, unit + integration tests (real PostgreSQL) and Playwright
 test: setup lint unit-tests build e2e
+
+## eval: the retrieval evaluation (114 questions over 36 Rust-book pages, local model); prints recall and MRR
+eval: setup-postgres setup-model
+	cargo test -p switchboard --lib knowledge::retrieve::eval -- --ignored --nocapture
 
 ## setup: install the toolchain pieces, npm packages, PostgreSQL + pgvector and the local embedding model
 setup: setup-rust setup-node setup-postgres setup-model

@@ -106,3 +106,6 @@ pub async fn search(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod eval;

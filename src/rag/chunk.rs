@@ -107,10 +107,14 @@ impl ChunkOptions {
     }
 
     /// The default options, shrunk so [`Chunk::embedding_text`] fits a model reading at most
-    /// `window_tokens` tokens (all-MiniLM-L6-v2 reads 256: chunks of at most 224, overlap 44).
+    /// `window_tokens` tokens (all-MiniLM-L6-v2 reads 256: chunks of at most 201, overlap 40).
+    ///
+    /// After [`Self::EMBEDDING_RESERVE_TOKENS`], a tenth of the window is left for the error of
+    /// [`TokenEstimate`], which undercounts code: sized by it to the full 224, 3 of the 810
+    /// chunks of the Rust-book evaluation (compiler output, backtraces) ran past 256 real tokens
+    /// and lost their ends. Sizing with the model's own counter (`chunk_with`) needs no margin.
     pub fn fitting(window_tokens: usize) -> Self {
-        let max = window_tokens
-            .saturating_sub(Self::EMBEDDING_RESERVE_TOKENS)
+        let max = (window_tokens.saturating_sub(Self::EMBEDDING_RESERVE_TOKENS) * 9 / 10)
             .clamp(Self::MIN_MAX_TOKENS, Self::DEFAULT_MAX_TOKENS);
         Self {
             max_tokens: max,

@@ -26,12 +26,13 @@ impl<F: Fn(&str) -> usize> TokenCounter for F {
 /// Such tokenizers split text at whitespace and around every punctuation mark or symbol, then
 /// break rarer words into a few pieces. So the estimate charges one token per punctuation or
 /// symbol character, 1.2 per run of letters and digits (one more per 20 characters of a very
-/// long run), and one per CJK, kana or hangul character (those scripts are written without
-/// spaces and split per character). Against the all-MiniLM-L6-v2 tokenizer it lands within
-/// about 11% on the English fixtures (prose, Markdown with code, a restaurant's HTML and DOCX),
-/// leaning high. It undercounts other Latin-script languages (by a third on German), which that
-/// English model splits finely: size chunks for it with the model's own counter
-/// (`knowledge::embed::LocalModel` implements [`TokenCounter`]).
+/// long run, and half a token per character when letters and digits mix, as in commit hashes,
+/// which the tokenizer splits every two or three characters), and one per CJK, kana or hangul
+/// character (those scripts are written without spaces and split per character). Against the
+/// all-MiniLM-L6-v2 tokenizer it lands within about 11% on the English fixtures (prose, Markdown
+/// with code, a restaurant's HTML and DOCX), leaning high. It undercounts other Latin-script
+/// languages (by a third on German), which that English model splits finely: size chunks for it
+/// with the model's own counter (`knowledge::embed::LocalModel` implements [`TokenCounter`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TokenEstimate;
 
@@ -40,15 +41,24 @@ impl TokenCounter for TokenEstimate {
         // Work in tenths of a token so the sum stays exact and deterministic.
         let mut tenths = 0usize;
         let mut run = 0usize;
+        let (mut letters, mut digits) = (false, false);
         for c in text.chars().chain(std::iter::once(' ')) {
             if c.is_alphanumeric() && !is_unspaced_script(c) {
                 run += 1;
+                letters |= !c.is_numeric();
+                digits |= c.is_numeric();
                 continue;
             }
             if run > 0 {
-                // Runs of 20+ characters (hashes, base64) pay one more token per 20.
-                tenths += 12 + 10 * (run / 20);
+                tenths += if letters && digits {
+                    // Letters mixed with digits (hashes, ids, `E0004`) split every two or so.
+                    12.max(5 * run)
+                } else {
+                    // Runs of 20+ characters (base64, long numbers) pay one more token per 20.
+                    12 + 10 * (run / 20)
+                };
                 run = 0;
+                (letters, digits) = (false, false);
             }
             if !c.is_whitespace() {
                 tenths += 10;
@@ -99,6 +109,16 @@ mod tests {
     fn very_long_runs_cost_more() {
         assert_eq!(TokenEstimate.count(&"a".repeat(19)), 2);
         assert_eq!(TokenEstimate.count(&"a".repeat(45)), 4); // 1.2 + 2
+    }
+
+    #[test]
+    fn letters_mixed_with_digits_cost_half_a_token_a_character() {
+        assert_eq!(TokenEstimate.count("u32"), 2); // 1.5 rounds up
+        assert_eq!(
+            TokenEstimate.count("4d91de4e48198da2e33413efdcd9cd2cc0c46688"),
+            20
+        );
+        assert_eq!(TokenEstimate.count("2024"), 2); // digits alone: a word
     }
 
     #[test]

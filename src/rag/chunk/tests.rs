@@ -304,7 +304,7 @@ fn options_are_validated() {
         })
     );
     let small = ChunkOptions::fitting(256);
-    assert_eq!((small.max_tokens(), small.overlap_tokens()), (224, 44));
+    assert_eq!((small.max_tokens(), small.overlap_tokens()), (201, 40));
     assert_eq!(ChunkOptions::fitting(8191), ChunkOptions::default());
     assert_eq!(
         ChunkOptions::fitting(0).max_tokens(),
