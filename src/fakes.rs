@@ -4,3 +4,4 @@
 pub mod openai_http;
 pub mod openai_realtime;
 pub mod twilio;
+pub mod twilio_caller;

@@ -1,4 +1,4 @@
-//! The command line: `switchboard [serve]` and `switchboard migrate`.
+//! The command line: `switchboard [serve]`, `switchboard migrate` and `switchboard simulate`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -23,6 +23,22 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Call an agent without a phone: a whole call through the webhook, media stream and
+    /// bridge, with your WAV as the caller. Prints the transcript and timings.
+    Simulate {
+        /// The agent's id or name.
+        #[arg(long)]
+        agent: String,
+        /// The caller's audio: a mono 16-bit WAV at 8, 16, 24 or 48 kHz.
+        #[arg(long)]
+        wav: std::path::PathBuf,
+        /// Where to write the agent's audio (8 kHz WAV).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Seconds to stay on the line after the caller's audio ends.
+        #[arg(long, default_value_t = 8)]
+        linger: u64,
+    },
 }
 
 /// Runs the chosen command to completion.
@@ -34,13 +50,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    telemetry::init(&config.log);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    let mut log = config.log.clone();
+    if matches!(command, Command::Simulate { .. }) && std::env::var_os("LOG_LEVEL").is_none() {
+        // The transcript is the output; the server's own chatter would bury it.
+        log.level = "error".into();
+    }
+    telemetry::init(&log);
+    match command {
         Command::Serve => {
             let app = Application::build(config)
                 .await
                 .context("start-up failed")?;
             app.run_until_stopped().await
+        }
+        Command::Simulate {
+            agent,
+            wav,
+            out,
+            linger,
+        } => {
+            let simulation = crate::simulate::Simulation {
+                agent,
+                wav,
+                out,
+                linger: std::time::Duration::from_secs(linger),
+            };
+            crate::simulate::simulate(config, simulation).await
         }
         Command::Migrate => {
             let db = database::Database::open(&config.database).await?;

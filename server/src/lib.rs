@@ -10,6 +10,7 @@
 //! - [`effects`]   — performs a live call's effects: lines, tools, hang-up, transfer, the end.
 //! - [`error`]     — `ApiError`, the one error type of JSON endpoints.
 //! - [`telemetry`] — tracing set-up and request spans.
+//! - [`simulate`]  — `switchboard simulate`: a whole call to an agent without a phone.
 //! - [`routes`]    — handlers grouped by what they serve.
 //! - [`tools`]     — runs the model's tool calls during a call and records them.
 
@@ -21,6 +22,7 @@ pub mod database;
 pub mod effects;
 pub mod error;
 pub mod routes;
+pub mod simulate;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

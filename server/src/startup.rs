@@ -116,6 +116,11 @@ impl Application {
         })
     }
 
+    /// The database pool (for tools that run the server in-process, like `simulate`).
+    pub fn pool(&self) -> sqlx::PgPool {
+        self.database.pool.clone()
+    }
+
     /// The port actually bound (tests listen on port 0).
     pub fn port(&self) -> u16 {
         self.port

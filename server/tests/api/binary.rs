@@ -259,3 +259,79 @@ fn wait_for_exit(
     let _ = child.kill();
     None
 }
+
+#[tokio::test]
+async fn simulate_calls_an_agent_offline_and_writes_what_it_said() {
+    let (url, pool) = switchboard::testing::fresh_database().await;
+    let (org, agent) = switchboard::testing::seed_org_with_agent(&pool, "Sim").await;
+    switchboard::store::agents::insert_phone_number(&pool, org, "+14155550177", Some(agent))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (wav, out) = (dir.path().join("caller.wav"), dir.path().join("agent.wav"));
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&wav, spec).unwrap();
+    for n in 0..24_000 {
+        // 1.5 s of silence while the greeting plays, then a second of "speech".
+        let speaking = (12_000..20_000).contains(&n);
+        let t = n as f32 / 8_000.0;
+        let sample = if speaking {
+            (t * 440.0 * std::f32::consts::TAU).sin() * 10_000.0
+        } else {
+            0.0
+        };
+        writer.write_sample(sample as i16).unwrap();
+    }
+    writer.finalize().unwrap();
+
+    let output = tokio::task::spawn_blocking({
+        let (wav, out) = (wav.clone(), out.clone());
+        move || {
+            switchboard()
+                .env("DATABASE_URL", url)
+                .env("LOG_LEVEL", "warn")
+                .args([
+                    "simulate",
+                    "--agent",
+                    "front desk",
+                    "--linger",
+                    "3",
+                    "--wav",
+                ])
+                .arg(&wav)
+                .arg("--out")
+                .arg(&out)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    println!("{stdout}"); // `--nocapture` shows what a person running it sees
+    assert!(stdout.contains("offline fake engine"), "{stdout}");
+    assert!(stdout.contains("calling Front desk"), "{stdout}");
+    assert!(
+        stdout.contains(" agent: "),
+        "the transcript is printed: {stdout}"
+    );
+    assert!(stdout.contains("first agent audio"), "{stdout}");
+    let written = hound::WavReader::open(&out).unwrap();
+    assert!(
+        written.len() > 1_600,
+        "at least 0.2 s of agent audio: {}",
+        written.len()
+    );
+    let lines: i64 = sqlx::query_scalar("select count(*) from call_transcript_lines")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(lines >= 1);
+}

@@ -19,6 +19,18 @@ struct Streaming {
     first: bool,
 }
 
+/// What a model does with instructions: a quoted line at their end ("…say exactly this: \"Hi\"")
+/// is said as written; any other instructions are transcribed as themselves.
+fn spoken_line(instructions: &str) -> String {
+    let trimmed = instructions.trim_end();
+    if let Some(body) = trimmed.strip_suffix('"')
+        && let Some(start) = body.rfind(": \"")
+    {
+        return body[start + 3..].to_owned();
+    }
+    instructions.to_owned()
+}
+
 /// Connections opened by every fake in this process, for unique ids.
 static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
@@ -109,7 +121,10 @@ impl Connection {
                     .as_str()
                     .map(str::to_owned);
                 match (instructions, self.follow_up.take()) {
-                    (Some(text), _) => self.say(text, self.script.instructed_audio_ms, out),
+                    (Some(text), _) => {
+                        let said = spoken_line(&text);
+                        self.say(said, self.script.instructed_audio_ms, out)
+                    }
                     (None, Some((text, ms))) => self.say(text, ms, out),
                     (None, None) => self.reply(self.script.fallback.clone(), out),
                 }
@@ -275,6 +290,16 @@ fn error(code: &str, message: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_quoted_line_is_said_as_written() {
+        use super::spoken_line;
+        let said = spoken_line(
+            "Say exactly this to the caller, in the conversation's language, and nothing else: \"Hello, how can I help you?\"",
+        );
+        assert_eq!(said, "Hello, how can I help you?");
+        assert_eq!(spoken_line("Apologise briefly."), "Apologise briefly.");
+    }
+
     use super::*;
     use crate::fakes::openai_realtime::ScriptTurn;
 
