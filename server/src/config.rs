@@ -36,8 +36,10 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The database to use, or the embedded cluster.
     pub database: DatabaseConfig,
-    /// The URL Twilio and browsers reach us at (`PUBLIC_BASE_URL`), no trailing slash.
-    pub public_base_url: String,
+    /// The URL Twilio and browsers reach us at (`PUBLIC_BASE_URL`), no trailing slash. Unset:
+    /// each request's own `X-Forwarded-Proto`/`X-Forwarded-Host` (or `Host`) say, which works
+    /// behind a proxy that sets them; outbound calls need it set.
+    pub public_base_url: Option<String>,
     /// Where the built site (JS, wasm, CSS) is (`LEPTOS_SITE_ROOT`, default `target/site`).
     pub site_root: PathBuf,
     /// OpenAI settings.
@@ -177,8 +179,8 @@ impl Config {
             "must be an address like 127.0.0.1:3000",
         )?;
         let public_base_url = match get("PUBLIC_BASE_URL") {
-            Some(url) => http_url("PUBLIC_BASE_URL", &url)?,
-            None => format!("http://{addr}"),
+            Some(url) => Some(http_url("PUBLIC_BASE_URL", &url)?),
+            None => None,
         };
         let database = match get("DATABASE_URL") {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
@@ -310,7 +312,9 @@ impl Config {
 
     /// Whether cookies must be `Secure` (the public URL is https).
     pub fn secure_cookies(&self) -> bool {
-        self.public_base_url.starts_with("https://")
+        self.public_base_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
     }
 }
 
@@ -433,7 +437,10 @@ mod tests {
         assert!(
             matches!(config.database, DatabaseConfig::Embedded { ref data_dir, .. } if data_dir == &PathBuf::from("data/postgres"))
         );
-        assert_eq!(config.public_base_url, "http://127.0.0.1:3000");
+        assert_eq!(
+            config.public_base_url, None,
+            "the request's own headers decide"
+        );
         assert_eq!(
             config.rag,
             RagConfig {
@@ -551,7 +558,10 @@ mod tests {
     #[test]
     fn https_public_urls_get_secure_cookies_and_lose_the_trailing_slash() {
         let config = config(&[("PUBLIC_BASE_URL", "https://calls.example.com/")]).unwrap();
-        assert_eq!(config.public_base_url, "https://calls.example.com");
+        assert_eq!(
+            config.public_base_url.as_deref(),
+            Some("https://calls.example.com")
+        );
         assert!(config.secure_cookies());
     }
 }

@@ -42,7 +42,7 @@ pub async fn simulate(mut config: Config, simulation: Simulation) -> anyhow::Res
     // This process serves the call on a free loopback port, reachable as its public URL.
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     config.addr = SocketAddr::from(([127, 0, 0, 1], port));
-    config.public_base_url = format!("http://127.0.0.1:{port}");
+    config.public_base_url = Some(format!("http://127.0.0.1:{port}"));
     let twilio = FakeTwilio::start(FakeTwilioOptions::default()).await?;
     config.twilio.account_sid = Some(twilio.account_sid().to_owned());
     config.twilio.auth_token = Some(Secret::new(twilio.auth_token()));

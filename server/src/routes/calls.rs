@@ -91,6 +91,12 @@ pub async fn place(
         ));
     };
 
+    let Some(base) = state.config.public_base_url.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Set PUBLIC_BASE_URL to the https address Twilio reaches this server at: outbound calls fetch their instructions from it.",
+        ));
+    };
     let call_id = calls::insert_outbound_call(
         &state.pool,
         caller.org_id,
@@ -100,7 +106,6 @@ pub async fn place(
         context.as_ref(),
     )
     .await?;
-    let base = &state.config.public_base_url;
     let create = CreateCall {
         to: to.to_owned(),
         from,

@@ -79,7 +79,7 @@ pub async fn stream(
     };
     let path = uri.path();
     debug_assert!(path.starts_with(STREAM_PATH_PREFIX));
-    let base = Some(state.config.public_base_url.as_str());
+    let base = state.config.public_base_url.as_deref();
     let url = match public_url(base, &forwarded, path, UrlKind::WebSocket) {
         Ok(url) => url,
         Err(e) => {

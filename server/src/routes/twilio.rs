@@ -149,7 +149,7 @@ fn connect_stream(
         target.call_sid,
         now,
     );
-    let base = Some(state.config.public_base_url.as_str());
+    let base = state.config.public_base_url.as_deref();
     let stream_url = match public_url(
         base,
         &forwarded_headers(headers),
@@ -246,7 +246,7 @@ fn verify<'a>(
         return Err((StatusCode::SERVICE_UNAVAILABLE, "Twilio is not configured"));
     };
     let path_and_query = uri.path_and_query().map_or(default_path, |p| p.as_str());
-    let base = Some(state.config.public_base_url.as_str());
+    let base = state.config.public_base_url.as_deref();
     let url = match public_url(
         base,
         &forwarded_headers(headers),

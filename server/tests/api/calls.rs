@@ -170,3 +170,33 @@ async fn without_twilio_or_a_number_a_call_is_refused_clearly() {
     assert_eq!(calls, 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn without_a_public_url_an_outbound_call_is_refused_before_anything_is_stored() {
+    let twilio = FakeTwilio::start(FakeTwilioOptions {
+        numbers: vec![SeedNumber::new(OUR_NUMBER)],
+        ..FakeTwilioOptions::default()
+    })
+    .await
+    .unwrap();
+    let app = spawn_app_with(&[
+        ("TWILIO_ACCOUNT_SID", twilio.account_sid()),
+        ("TWILIO_AUTH_TOKEN", twilio.auth_token()),
+        ("TWILIO_API_BASE", &twilio.base_url()),
+    ])
+    .await;
+    let (key, agent) = agent_with_number(&app).await;
+    let (status, body) = place(&app, &key, json!({"agent_id": agent, "to": CALLEE})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        body["error"].as_str().unwrap().contains("PUBLIC_BASE_URL"),
+        "{body}"
+    );
+    assert!(twilio.requests().is_empty());
+    let calls: i64 = sqlx::query_scalar("select count(*) from calls")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(calls, 0);
+    app.stop().await;
+}

@@ -368,3 +368,34 @@ async fn twilio_status_callbacks_record_the_end_and_the_call_gets_its_summary() 
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn twilio_behind_a_proxy_without_public_base_url_is_verified_against_the_forwarded_url() {
+    let app = spawn_app_with(&[("TWILIO_AUTH_TOKEN", AUTH_TOKEN)]).await;
+    assigned_number(&app).await;
+    let params = form(CALL_SID, NUMBER);
+    // The proxy terminates TLS for calls.proxy.example and forwards to us over plain HTTP.
+    let public = "https://calls.proxy.example/twilio/voice";
+    let signature = RequestValidator::new(AUTH_TOKEN).compute(public, &params);
+    let post = |signature: String| {
+        app.client
+            .post(app.url("/twilio/voice"))
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "calls.proxy.example")
+            .header(SIGNATURE_HEADER, signature)
+            .form(&params)
+            .send()
+    };
+    let body = twiml(post(signature).await.unwrap()).await;
+    assert!(
+        body.contains("<Stream url=\"wss://calls.proxy.example/twilio/stream/"),
+        "the stream URL follows the proxy: {body}"
+    );
+    // Signed for our internal address instead: refused.
+    let internal = RequestValidator::new(AUTH_TOKEN).compute(&app.url("/twilio/voice"), &params);
+    assert_eq!(
+        post(internal).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    app.stop().await;
+}
