@@ -75,6 +75,18 @@ pub struct AgentVoiceSettings {
     pub transfer_number: Option<String>,
     /// The agent's typed business tools (see `business_tools`).
     pub tools: serde_json::Value,
+    /// `pcmu` (μ-law passthrough) or `pcm16` (24 kHz through the resampler).
+    pub audio_format: String,
+    /// `server_vad` or `semantic_vad`.
+    pub vad_mode: String,
+    /// The caller's language (ISO 639-1), for transcription.
+    pub language: String,
+    /// Longest call.
+    pub max_duration_secs: i32,
+    /// Mutual silence before a re-prompt.
+    pub silence_reprompt_secs: i32,
+    /// Re-prompts before hanging up on silence.
+    pub silence_max_reprompts: i32,
 }
 
 /// The voice settings of agent `agent_id` in `org_id`, if it exists there.
@@ -85,7 +97,8 @@ pub async fn find_voice_settings(
 ) -> Result<Option<AgentVoiceSettings>, sqlx::Error> {
     sqlx::query_as(
         "select system_prompt, inbound_prompt, outbound_prompt, greeting, first_speaker, voice, knowledge_context, \
-                rag_chunk_limit, rag_similarity_threshold, transfer_number, tools \
+                rag_chunk_limit, rag_similarity_threshold, transfer_number, tools, audio_format, \
+                vad_mode, language, max_duration_secs, silence_reprompt_secs, silence_max_reprompts \
          from agents where org_id = $1 and id = $2",
     )
     .bind(org_id)

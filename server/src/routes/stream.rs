@@ -13,11 +13,14 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::{Sink, SinkExt, Stream, StreamExt};
+use std::time::Duration;
 use switchboard::bridge::CallBridge;
 use switchboard::business_tools::{BusinessTool, parse_tools};
+
 use switchboard::call::config::TransferTarget;
 use switchboard::call::{CallSession, Greeting, SessionConfig};
 use switchboard::engines::openai_realtime::OpenAiRealtimeConfig;
+use switchboard::engines::{AudioFormat, Eagerness, TurnDetection};
 use switchboard::store::agents::{self, AgentVoiceSettings};
 use switchboard::store::calls;
 use switchboard::twilio::signature::{
@@ -257,6 +260,23 @@ pub fn session_config(agent: &AgentVoiceSettings, call: &CallKind) -> SessionCon
         .iter()
         .map(BusinessTool::spec)
         .collect();
+    if agent.audio_format == "pcm16" {
+        config.audio = AudioFormat::Pcm24k;
+    }
+    if agent.vad_mode == "semantic_vad" {
+        config.turn_detection = TurnDetection::SemanticVad {
+            eagerness: Eagerness::default(),
+        };
+    }
+    if let Some(transcription) = &mut config.transcription
+        && !agent.language.trim().is_empty()
+    {
+        transcription.language = Some(agent.language.trim().to_owned());
+    }
+    let secs = |n: i32| Duration::from_secs(u64::try_from(n).unwrap_or(0));
+    config.max_duration = secs(agent.max_duration_secs);
+    config.silence.reprompt_after = secs(agent.silence_reprompt_secs);
+    config.silence.max_reprompts = u32::try_from(agent.silence_max_reprompts).unwrap_or(0);
     config.tools.transfer = agent.transfer_number.clone().map(|to| TransferTarget {
         to,
         line: TRANSFER_LINE.to_owned(),
@@ -351,6 +371,12 @@ mod tests {
             rag_similarity_threshold: None,
             transfer_number: None,
             tools: serde_json::json!([]),
+            audio_format: "pcmu".into(),
+            vad_mode: "server_vad".into(),
+            language: "en".into(),
+            max_duration_secs: 600,
+            silence_reprompt_secs: 8,
+            silence_max_reprompts: 2,
         }
     }
 
@@ -413,6 +439,40 @@ mod tests {
                 .instructions
                 .ends_with("# About this call\nAnn ordered a margherita.")
         );
+    }
+
+    #[test]
+    fn the_agents_audio_turn_taking_language_and_limits_are_used() {
+        let defaults = session_config(&agent("agent", "Hi"), &CallKind::Inbound);
+        assert_eq!(defaults.audio, AudioFormat::Mulaw8k);
+        assert!(matches!(
+            defaults.turn_detection,
+            TurnDetection::ServerVad { .. }
+        ));
+
+        let mut settings = agent("agent", "Hi");
+        settings.audio_format = "pcm16".into();
+        settings.vad_mode = "semantic_vad".into();
+        settings.language = "de".into();
+        settings.max_duration_secs = 120;
+        settings.silence_reprompt_secs = 5;
+        settings.silence_max_reprompts = 0;
+        let config = session_config(&settings, &CallKind::Inbound);
+        assert_eq!(config.audio, AudioFormat::Pcm24k);
+        assert!(matches!(
+            config.turn_detection,
+            TurnDetection::SemanticVad { .. }
+        ));
+        assert_eq!(
+            config
+                .transcription
+                .as_ref()
+                .and_then(|t| t.language.as_deref()),
+            Some("de")
+        );
+        assert_eq!(config.max_duration, Duration::from_secs(120));
+        assert_eq!(config.silence.reprompt_after, Duration::from_secs(5));
+        assert_eq!(config.silence.max_reprompts, 0);
     }
 
     #[test]
