@@ -108,6 +108,7 @@ pub async fn handle_effects(
                     }
                 });
             }
+            Effect::RecordTool { call, output } => runner.record(&call, &output).await,
             Effect::HangUp => {
                 // The goodbye has played; Twilio ends the call and its stream closes.
                 let (twilio, call_sid) = (twilio.clone(), call_sid.clone());

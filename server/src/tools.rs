@@ -100,6 +100,31 @@ impl ToolRunner {
         answer.output
     }
 
+    /// Records a tool the call session answered itself (`end_call`, `transfer_call`, a name
+    /// the agent does not offer), so every invocation is in `call_tool_invocations`.
+    pub async fn record(&self, call: &ToolCall, output: &str) {
+        let status = if output.starts_with(r#"{"error""#) {
+            InvocationStatus::Error
+        } else {
+            InvocationStatus::Ok
+        };
+        let stored = async {
+            let id = tools::start_invocation(
+                &self.pool,
+                self.org_id,
+                self.call_id,
+                &call.call_id,
+                &call.name,
+                &call.arguments,
+            )
+            .await?;
+            tools::finish_invocation(&self.pool, self.org_id, id, status, output, &[]).await
+        };
+        if let Err(e) = stored.await {
+            tracing::error!(error = %e, call_id = %self.call_id, "cannot record a tool call");
+        }
+    }
+
     async fn business(&self, tool: &BusinessTool, arguments: &str) -> Answer {
         let arguments = match tool.check_arguments(arguments) {
             Ok(arguments) => arguments,

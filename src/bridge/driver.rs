@@ -27,6 +27,13 @@ pub enum Effect {
     Publish(LiveEvent),
     /// Run a tool; answer on the bridge's tool-result channel with the same call id.
     RunTool(ToolCall),
+    /// Record a tool the session answered itself (`end_call`, `transfer_call`, unknown names).
+    RecordTool {
+        /// The model's call.
+        call: ToolCall,
+        /// What came of it.
+        output: String,
+    },
     /// End the phone call.
     HangUp,
     /// Transfer the caller.
@@ -273,6 +280,9 @@ impl<C: EngineConnector> CallBridge<C> {
                     CallAction::PersistLine(line) => emit(Effect::PersistLine(line)),
                     CallAction::Publish(event) => emit(Effect::Publish(event)),
                     CallAction::RunTool(call) => emit(Effect::RunTool(call)),
+                    CallAction::RecordTool { call, output } => {
+                        emit(Effect::RecordTool { call, output })
+                    }
                     CallAction::HangUp => emit(Effect::HangUp),
                     CallAction::Transfer { to } => emit(Effect::Transfer { to }),
                     CallAction::Finish(record) => emit(Effect::Finish(record)),

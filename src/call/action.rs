@@ -22,6 +22,14 @@ pub enum CallAction {
     Publish(LiveEvent),
     /// Run a tool and answer with [`super::CallInput::ToolResult`] carrying the same call id.
     RunTool(ToolCall),
+    /// A tool the session answered itself (`end_call`, `transfer_call`, an unknown name):
+    /// record it like every tool run, with what it did.
+    RecordTool {
+        /// The model's call.
+        call: ToolCall,
+        /// What came of it.
+        output: String,
+    },
     /// End the phone call (Twilio REST `Status=completed`).
     HangUp,
     /// Transfer the caller (Twilio REST: new TwiML with `<Dial>`), which ends the stream.

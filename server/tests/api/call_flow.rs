@@ -260,7 +260,8 @@ async fn a_caller_asks_gets_an_answer_from_the_knowledge_base_and_the_agent_hang
     assert!(said("agent", "Goodbye!"), "{lines:?}");
 
     let (name, status, chunk_ids, result): (String, String, Vec<i64>, Value) = sqlx::query_as(
-        "select name, status, chunk_ids, result from call_tool_invocations where call_id = $1",
+        "select name, status, chunk_ids, result from call_tool_invocations \
+          where call_id = $1 and name = 'query_knowledge_base'",
     )
     .bind(call_id)
     .fetch_one(&app.pool)
@@ -281,6 +282,23 @@ async fn a_caller_asks_gets_an_answer_from_the_knowledge_base_and_the_agent_hang
     // The model received that output.
     let outputs = realtime.log().of_type("conversation.item.create").len();
     assert!(outputs >= 1);
+    // end_call, answered by the call session itself, is recorded too.
+    let ended_by: Vec<(String, String, Value)> = sqlx::query_as(
+        "select name, status, arguments from call_tool_invocations \
+          where call_id = $1 and name = 'end_call'",
+    )
+    .bind(call_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        ended_by,
+        vec![(
+            "end_call".into(),
+            "ok".into(),
+            json!({"reason": "caller said goodbye"})
+        )]
+    );
 
     let mut seen = String::new();
     while !seen.contains("event: call.ended") {

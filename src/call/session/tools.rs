@@ -37,12 +37,20 @@ impl CallSession {
             let output =
                 serde_json::json!({ "error": format!("there is no tool named {}", call.name) })
                     .to_string();
+            self.actions.push_back(CallAction::RecordTool {
+                call: call.clone(),
+                output: output.clone(),
+            });
             self.send_tool_result(call.call_id, output);
             return self.request_response(Purpose::ToolFollowUp, None);
         }
         match call.name.as_str() {
             END_CALL => {
                 self.persist_line(Role::Tool, tool_text(&call, "ending the call"), now, now);
+                self.actions.push_back(CallAction::RecordTool {
+                    call: call.clone(),
+                    output: r#"{"status":"ending the call"}"#.into(),
+                });
                 // Speech already on its way is the goodbye; otherwise ask for one.
                 let line = self.config.goodbye_line.clone();
                 let spoke = self.response.current_has_audio || self.playback.is_speaking();
@@ -63,6 +71,10 @@ impl CallSession {
                     now,
                     now,
                 );
+                self.actions.push_back(CallAction::RecordTool {
+                    call: call.clone(),
+                    output: r#"{"status":"transferring"}"#.into(),
+                });
                 self.send_tool_result(call.call_id, r#"{"status":"transferring"}"#.into());
                 let reason = EndReason::Transferred {
                     to: target.to.clone(),

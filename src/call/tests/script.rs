@@ -138,6 +138,9 @@ fn render(action: &CallAction) -> String {
         CallAction::RunTool(call) => {
             format!("run_tool {} {} {}", call.name, call.call_id, call.arguments)
         }
+        CallAction::RecordTool { call, output } => {
+            format!("record_tool {} {} → {output}", call.name, call.call_id)
+        }
         CallAction::HangUp => "hang_up".into(),
         CallAction::Transfer { to } => format!("transfer {to}"),
         CallAction::ReconnectEngine => "reconnect_engine".into(),

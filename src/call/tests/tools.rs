@@ -86,6 +86,7 @@ fn end_call_waits_for_the_last_mark_before_hanging_up() {
         [
             r#"publish ToolCalled { name: "end_call" }"#,
             "line Tool 1000-1000: end_call({}) → ending the call",
+            r#"record_tool end_call call_e → {"status":"ending the call"}"#,
             "publish Ending { reason: AgentHangUp }",
         ]
     );
@@ -151,6 +152,7 @@ fn transfer_call_says_the_line_then_transfers_once_it_played() {
         [
             r#"publish ToolCalled { name: "transfer_call" }"#,
             "line Tool 1000-1000: transfer_call({}) → transferring to +15550100",
+            r#"record_tool transfer_call call_t → {"status":"transferring"}"#,
             r#"engine tool_result call_t {"status":"transferring"}"#,
             r#"publish Ending { reason: Transferred { to: "+15550100" } }"#,
         ]
@@ -191,6 +193,7 @@ fn an_unknown_tool_gets_an_error_result_and_the_model_answers_again() {
         s.take(),
         [
             r#"publish ToolCalled { name: "book_table" }"#,
+            r#"record_tool book_table call_x → {"error":"there is no tool named book_table"}"#,
             r#"engine tool_result call_x {"error":"there is no tool named book_table"}"#,
         ]
     );
