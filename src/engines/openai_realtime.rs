@@ -12,8 +12,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use super::{Engine, EngineCommand, EngineConnector, EngineIoError, EngineRead};
 use crate::realtime::{RealtimeAdapter, RealtimeClientEvent, RealtimeServerEvent};
 
-/// Where and how to reach the Realtime API.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where and how to reach the Realtime API. `Debug` never prints the key.
+#[derive(Clone, PartialEq, Eq)]
 pub struct OpenAiRealtimeConfig {
     /// The API base URL, e.g. `https://api.openai.com/v1` (or a fake's `http://127.0.0.1:PORT/v1`).
     pub base_url: String,
@@ -21,6 +21,16 @@ pub struct OpenAiRealtimeConfig {
     pub model: String,
     /// The API key, sent as `Authorization: Bearer …`.
     pub api_key: String,
+}
+
+impl std::fmt::Debug for OpenAiRealtimeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiRealtimeConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &"***")
+            .finish()
+    }
 }
 
 impl OpenAiRealtimeConfig {
@@ -155,6 +165,13 @@ mod tests {
             model: "gpt-realtime".into(),
             api_key: "sk-test".into(),
         }
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_key() {
+        let printed = format!("{:?}", config("https://api.openai.com/v1"));
+        assert!(!printed.contains("sk-test"), "{printed}");
+        assert!(printed.contains("gpt-realtime"));
     }
 
     #[test]
