@@ -536,3 +536,107 @@ async fn the_engine_drops_mid_call_and_the_call_carries_on_without_losing_lines(
     assert!(restored, "the heard conversation was restored");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_caller_barges_in_and_the_agent_stops_where_it_was_heard() {
+    use switchboard::fakes::twilio_caller::{CallerOptions, place_call};
+
+    let realtime = FakeRealtime::start(FakeScript {
+        turns: vec![ScriptTurn {
+            caller: "Tell me about your menu.".into(),
+            reply: ScriptReply::say(
+                "We have twelve pizzas, five salads, three pastas and a long list of desserts.",
+                4_000,
+            ),
+        }],
+        ..FakeScript::default()
+    })
+    .await
+    .unwrap();
+    // No PUBLIC_BASE_URL: the webhook's own Host decides, so the stream is on loopback.
+    let app = spawn_app_with(&[
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("OPENAI_BASE_URL", &realtime.base_url()),
+        ("OPENAI_API_KEY", "sk-test"),
+        ("EMBEDDINGS", "local"),
+    ])
+    .await;
+    let (org, _) = app.org_with_key("Trattoria").await;
+    let agent = insert_agent(&app.pool, org, "Host").await.unwrap();
+    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
+        .await
+        .unwrap();
+
+    // Silence, the question at 2 s, silence while the answer starts, then the caller talks
+    // over it at 4.5 s.
+    let mut phase = 0f32;
+    let mut audio = Vec::new();
+    for n in 0..(8_000 / 20) {
+        let ms = n * 20;
+        let speaking = (2_000..2_800).contains(&ms) || (4_500..5_300).contains(&ms);
+        audio.extend(if speaking {
+            tone(160, &mut phase, 12_000.0)
+        } else {
+            vec![0xFF; 160]
+        });
+    }
+    let call_sid = "CA00000000000000000000000000bargein";
+    let report = place_call(&CallerOptions {
+        base_url: app.address.clone(),
+        auth_token: AUTH_TOKEN.into(),
+        account_sid: ACCOUNT_SID.into(),
+        call_sid: call_sid.into(),
+        from: CALLER.into(),
+        to: NUMBER.into(),
+        audio,
+        linger: Duration::from_secs(1),
+    })
+    .await
+    .expect("the call connects");
+
+    assert!(
+        report.clears >= 1,
+        "Twilio was told to clear the agent's audio: {report:?}"
+    );
+    let log = realtime.log();
+    assert!(
+        !log.of_type("response.cancel").is_empty(),
+        "the response was cancelled"
+    );
+    let truncates = log.of_type("conversation.item.truncate");
+    let truncate = truncates.first().expect("the agent's item was truncated");
+    let item = truncate["item_id"].as_str().unwrap();
+    let heard = truncate["audio_end_ms"].as_u64().unwrap();
+    let generated = log.generated_ms(item);
+    assert!(
+        heard > 0 && heard <= generated,
+        "cut at {heard} ms of {generated} ms generated"
+    );
+    assert!(heard < 4_000, "the caller did not hear all of it");
+
+    let mut lines: Vec<(String, String, bool)> = Vec::new();
+    for _ in 0..250 {
+        lines = sqlx::query_as(
+            "select l.role, l.text, l.interrupted from call_transcript_lines l \
+               join calls c on c.id = l.call_id where c.call_sid = $1 order by l.seq",
+        )
+        .bind(call_sid)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+        if lines.iter().any(|l| l.2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cut = lines
+        .iter()
+        .find(|(role, _, interrupted)| role == "agent" && *interrupted)
+        .unwrap_or_else(|| panic!("an interrupted agent line: {lines:?}"));
+    assert!(
+        cut.1.len()
+            < "We have twelve pizzas, five salads, three pastas and a long list of desserts.".len(),
+        "the stored line is what the caller heard: {cut:?}"
+    );
+    app.stop().await;
+}
