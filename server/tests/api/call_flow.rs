@@ -1,28 +1,24 @@
-//! A whole call through the real server: Twilio's side played by the test (the media stream,
-//! marks, caller speech) and the fakes of Twilio REST and OpenAI Realtime. The caller asks a
+//! Whole calls through the real server: Twilio's side played by the caller fake
+//! (`fakes::twilio_caller`: the signed webhook, the media stream, marks, `clear`, caller speech)
+//! and the fakes of Twilio REST and OpenAI Realtime. The caller asks a
 //! question the knowledge base answers through the tool, then says goodbye; the agent ends the
 //! call and Twilio is told to hang up. Lines are stored and streamed to the dashboard live.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use serde_json::{Value, json};
 use switchboard::fakes::openai_realtime::{
     FakeRealtime, FakeScript, ScriptReply, ScriptTurn, tone,
 };
 use switchboard::fakes::twilio::{FakeTwilio, FakeTwilioOptions, SeedNumber};
+use switchboard::fakes::twilio_caller::{CallerOptions, place_call};
 use switchboard::store::agents::{insert_agent, insert_phone_number};
 use switchboard::store::calls::insert_inbound_call;
-use switchboard::twilio::TwilioInbound;
-use switchboard::twilio::media::{MediaFormat, StreamStart, Track};
-use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-use crate::helpers::spawn_app_with;
-use crate::stream::{
-    ACCOUNT_SID, AUTH_TOKEN, BASE, STREAM_SID, open_media_stream, send, signature, token_for,
-};
+use crate::helpers::{TestApp, spawn_app_with};
+use crate::stream::{ACCOUNT_SID, AUTH_TOKEN};
 
 const NUMBER: &str = "+14155550199";
 const CALLER: &str = "+14155550100";
@@ -55,21 +51,32 @@ fn script() -> FakeScript {
     }
 }
 
-/// Caller frame number `n` (20 ms each): speech (a loud tone) or silence, as Twilio sends it.
-fn frame(n: u64, speaking: bool, phase: &mut f32) -> Value {
-    use base64::Engine as _;
-    let bytes = if speaking {
-        tone(160, phase, 12_000.0)
-    } else {
-        vec![0xFF; 160]
-    };
-    json!({
-        "event": "media", "sequenceNumber": (n + 2).to_string(), "streamSid": STREAM_SID,
-        "media": {
-            "track": "inbound", "chunk": (n + 1).to_string(), "timestamp": (n * 20).to_string(),
-            "payload": base64::engine::general_purpose::STANDARD.encode(bytes),
-        },
-    })
+/// `total_ms` of caller audio (8 kHz μ-law): speech (a loud tone) during `spans`, else silence.
+fn speech(spans: &[std::ops::Range<u64>], total_ms: u64) -> Vec<u8> {
+    let mut phase = 0f32;
+    (0..total_ms / 20)
+        .flat_map(|frame| {
+            if spans.iter().any(|span| span.contains(&(frame * 20))) {
+                tone(160, &mut phase, 12_000.0)
+            } else {
+                vec![0xFF; 160]
+            }
+        })
+        .collect()
+}
+
+/// The caller fake's options for a call to `NUMBER` on `app` (audio to be filled in).
+fn caller(app: &TestApp, call_sid: &str) -> CallerOptions {
+    CallerOptions {
+        base_url: app.address.clone(),
+        auth_token: AUTH_TOKEN.into(),
+        account_sid: ACCOUNT_SID.into(),
+        call_sid: call_sid.into(),
+        from: CALLER.into(),
+        to: NUMBER.into(),
+        audio: Vec::new(),
+        linger: Duration::ZERO,
+    }
 }
 
 #[tokio::test]
@@ -84,8 +91,8 @@ async fn a_caller_asks_gets_an_answer_from_the_knowledge_base_and_the_agent_hang
     })
     .await
     .unwrap();
+    // No PUBLIC_BASE_URL: the webhook's own Host decides, so the stream is on loopback.
     let app = spawn_app_with(&[
-        ("PUBLIC_BASE_URL", BASE),
         ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
         ("TWILIO_API_BASE", &twilio.base_url()),
@@ -126,9 +133,6 @@ async fn a_caller_asks_gets_an_answer_from_the_knowledge_base_and_the_agent_hang
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let call_sid = twilio.start_inbound_call(CALLER, NUMBER);
-    let call_id = insert_inbound_call(&app.pool, org, agent, &call_sid, CALLER, NUMBER)
-        .await
-        .unwrap();
     let events = app
         .client
         .get(app.url("/events/calls"))
@@ -138,96 +142,42 @@ async fn a_caller_asks_gets_an_answer_from_the_knowledge_base_and_the_agent_hang
         .unwrap();
     let mut events = events.bytes_stream();
 
-    // Act: Twilio connects the stream; the caller listens, speaks, listens, says goodbye.
-    let token = token_for(&call_sid);
-    let mut socket = open_media_stream(&app, &token, Some(signature(&token)))
-        .await
-        .expect("upgrade accepted");
-    send(
-        &mut socket,
-        json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}),
-    )
-    .await;
-    let start = TwilioInbound::Start(StreamStart {
-        sequence_number: Some(1),
-        stream_sid: STREAM_SID.into(),
-        account_sid: ACCOUNT_SID.into(),
-        call_sid: call_sid.clone(),
-        tracks: vec![Track::Inbound],
-        custom_parameters: BTreeMap::from([("call_id".into(), call_id.to_string())]),
-        media_format: MediaFormat::mulaw_8k(),
-    });
-    socket.send(Message::text(start.to_json())).await.unwrap();
-
-    // Caller speech: 2 s listening, 0.8 s question, then silence; at 7 s the goodbye.
-    let speaking = |ms: u64| (2_000..2_800).contains(&ms) || (7_000..7_800).contains(&ms);
-    let mut ticker = tokio::time::interval(Duration::from_millis(20));
-    let (mut elapsed, mut phase, mut sequence) = (0u64, 0f32, 100_000u64);
-    let mut hung_up = false;
-    while elapsed < 20_000 && !hung_up {
-        tokio::select! {
-            _ = ticker.tick() => {
-                send(&mut socket, frame(elapsed / 20, speaking(elapsed), &mut phase)).await;
-                elapsed += 20;
-                hung_up = twilio.requests().iter().any(|r| r.param("Status") == Some("completed"));
-            }
-            incoming = socket.next() => {
-                let Some(Ok(Message::Text(text))) = incoming else { break };
-                let msg: Value = serde_json::from_str(text.as_str()).unwrap();
-                if msg["event"] == "mark" {
-                    // The phone played up to this mark.
-                    sequence += 1;
-                    send(&mut socket, json!({
-                        "event": "mark", "sequenceNumber": sequence.to_string(),
-                        "streamSid": STREAM_SID, "mark": {"name": msg["mark"]["name"]},
-                    })).await;
-                }
-            }
-        }
-    }
-    // The server may close the stream first; the REST hang-up follows it.
+    // Act: the caller listens, asks at 2 s, says goodbye at 7 s; the agent ends the call.
+    let report = place_call(&CallerOptions {
+        audio: speech(&[2_000..2_800, 7_000..7_800], 20_000),
+        ..caller(&app, &call_sid)
+    })
+    .await
+    .expect("the call connects");
+    assert!(
+        report.closed_by_server,
+        "the agent ended the call: {report:?}"
+    );
+    // The REST hang-up follows the stream's end.
     let asked_to_hang_up = || {
         twilio.requests().iter().any(|r| {
             r.path.ends_with(&format!("/Calls/{call_sid}.json"))
                 && r.param("Status") == Some("completed")
         })
     };
+    let mut hung_up = false;
     for _ in 0..250 {
-        if hung_up || asked_to_hang_up() {
-            hung_up = true;
+        hung_up = asked_to_hang_up();
+        if hung_up {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    if !hung_up {
-        let lines: Vec<(String, String)> = sqlx::query_as(
-            "select role, text from call_transcript_lines where call_id = $1 order by seq",
-        )
-        .bind(call_id)
-        .fetch_all(&app.pool)
+    assert!(
+        hung_up,
+        "Twilio was told to hang up: {:?}",
+        twilio.requests()
+    );
+    let call_id: Uuid = sqlx::query_scalar("select id from calls where call_sid = $1")
+        .bind(&call_sid)
+        .fetch_one(&app.pool)
         .await
         .unwrap();
-        let reason: Option<String> =
-            sqlx::query_scalar("select ended_reason from calls where id = $1")
-                .bind(call_id)
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
-        panic!(
-            "Twilio was not told to hang up within 20 s; ended {reason:?} after {elapsed} ms; lines {lines:?}; twilio saw {:?}",
-            twilio
-                .requests()
-                .iter()
-                .map(|r| (r.path.clone(), r.form.clone()))
-                .collect::<Vec<_>>()
-        );
-    }
-    // Twilio ends the call: the stream stops and the socket closes (if the server has not
-    // closed it already).
-    let stop = json!({"event": "stop", "sequenceNumber": "999999", "streamSid": STREAM_SID,
-                      "stop": {"accountSid": ACCOUNT_SID, "callSid": call_sid}});
-    let _ = socket.send(Message::text(stop.to_string())).await;
-    let _ = socket.close(None).await;
 
     // Assert: the transcript, the tool's audit row, the live events, the engine socket.
     let mut ended = None;
@@ -422,7 +372,6 @@ async fn the_engine_drops_mid_call_and_the_call_carries_on_without_losing_lines(
     .await
     .unwrap();
     let app = spawn_app_with(&[
-        ("PUBLIC_BASE_URL", BASE),
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
         ("OPENAI_BASE_URL", &realtime.base_url()),
         ("OPENAI_API_KEY", "sk-test"),
@@ -431,58 +380,31 @@ async fn the_engine_drops_mid_call_and_the_call_carries_on_without_losing_lines(
     .await;
     let (org, _) = app.org_with_key("Bakery").await;
     let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
-    let call_sid = "CA0000000000000000000000000000drop";
-    let call_id = insert_inbound_call(&app.pool, org, agent, call_sid, CALLER, NUMBER)
+    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
         .await
         .unwrap();
-    let token = token_for(call_sid);
-    let mut socket = open_media_stream(&app, &token, Some(signature(&token)))
-        .await
-        .expect("upgrade accepted");
-    let start = TwilioInbound::Start(StreamStart {
-        sequence_number: Some(1),
-        stream_sid: STREAM_SID.into(),
-        account_sid: ACCOUNT_SID.into(),
-        call_sid: call_sid.into(),
-        tracks: vec![Track::Inbound],
-        custom_parameters: BTreeMap::new(),
-        media_format: MediaFormat::mulaw_8k(),
-    });
-    socket.send(Message::text(start.to_json())).await.unwrap();
+    let call_sid = "CA0000000000000000000000000000drop";
 
     // Ask at 2 s; the engine's connection drops at 5 s; ask again at 8 s; hang up at 16 s.
-    let speaking = |ms: u64| (2_000..2_800).contains(&ms) || (8_000..8_800).contains(&ms);
-    let mut ticker = tokio::time::interval(Duration::from_millis(20));
-    let (mut elapsed, mut phase, mut sequence) = (0u64, 0f32, 100_000u64);
-    while elapsed < 16_000 {
-        tokio::select! {
-            _ = ticker.tick() => {
-                send(&mut socket, frame(elapsed / 20, speaking(elapsed), &mut phase)).await;
-                elapsed += 20;
-                if elapsed == 5_000 {
-                    realtime.drop_connections();
-                }
-            }
-            incoming = socket.next() => {
-                let Some(Ok(Message::Text(text))) = incoming else { panic!("the call ended early") };
-                let msg: Value = serde_json::from_str(text.as_str()).unwrap();
-                if msg["event"] == "mark" {
-                    sequence += 1;
-                    send(&mut socket, json!({
-                        "event": "mark", "sequenceNumber": sequence.to_string(),
-                        "streamSid": STREAM_SID, "mark": {"name": msg["mark"]["name"]},
-                    })).await;
-                }
-            }
-        }
-    }
-    send(
-        &mut socket,
-        json!({"event": "stop", "sequenceNumber": "999999", "streamSid": STREAM_SID,
-               "stop": {"accountSid": ACCOUNT_SID, "callSid": call_sid}}),
-    )
-    .await;
-    let _ = socket.close(None).await;
+    let options = CallerOptions {
+        audio: speech(&[2_000..2_800, 8_000..8_800], 16_000),
+        ..caller(&app, call_sid)
+    };
+    let call = place_call(&options);
+    let network_failure = async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        realtime.drop_connections();
+    };
+    let (report, ()) = tokio::join!(call, network_failure);
+    assert!(
+        !report.expect("the call connects").closed_by_server,
+        "the caller hung up"
+    );
+    let call_id: Uuid = sqlx::query_scalar("select id from calls where call_sid = $1")
+        .bind(call_sid)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
 
     let mut reason = None;
     for _ in 0..500 {
@@ -539,8 +461,6 @@ async fn the_engine_drops_mid_call_and_the_call_carries_on_without_losing_lines(
 
 #[tokio::test]
 async fn the_caller_barges_in_and_the_agent_stops_where_it_was_heard() {
-    use switchboard::fakes::twilio_caller::{CallerOptions, place_call};
-
     let realtime = FakeRealtime::start(FakeScript {
         turns: vec![ScriptTurn {
             caller: "Tell me about your menu.".into(),
@@ -567,29 +487,12 @@ async fn the_caller_barges_in_and_the_agent_stops_where_it_was_heard() {
         .await
         .unwrap();
 
-    // Silence, the question at 2 s, silence while the answer starts, then the caller talks
-    // over it at 4.5 s.
-    let mut phase = 0f32;
-    let mut audio = Vec::new();
-    for n in 0..(8_000 / 20) {
-        let ms = n * 20;
-        let speaking = (2_000..2_800).contains(&ms) || (4_500..5_300).contains(&ms);
-        audio.extend(if speaking {
-            tone(160, &mut phase, 12_000.0)
-        } else {
-            vec![0xFF; 160]
-        });
-    }
+    // The question at 2 s; the caller talks over the answer at 4.5 s.
     let call_sid = "CA00000000000000000000000000bargein";
     let report = place_call(&CallerOptions {
-        base_url: app.address.clone(),
-        auth_token: AUTH_TOKEN.into(),
-        account_sid: ACCOUNT_SID.into(),
-        call_sid: call_sid.into(),
-        from: CALLER.into(),
-        to: NUMBER.into(),
-        audio,
+        audio: speech(&[2_000..2_800, 4_500..5_300], 8_000),
         linger: Duration::from_secs(1),
+        ..caller(&app, call_sid)
     })
     .await
     .expect("the call connects");

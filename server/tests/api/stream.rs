@@ -21,13 +21,13 @@ use uuid::Uuid;
 use crate::helpers::{TestApp, spawn_app_with};
 
 pub(crate) const AUTH_TOKEN: &str = "12345678901234567890123456789012";
-pub(crate) const BASE: &str = "https://voice.example.com";
+const BASE: &str = "https://voice.example.com";
 const CALL_SID: &str = "CA0123456789abcdef0123456789abcdef";
 pub(crate) const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
-pub(crate) const STREAM_SID: &str = "MZ0123456789abcdef0123456789abcdef";
+const STREAM_SID: &str = "MZ0123456789abcdef0123456789abcdef";
 const WAIT: Duration = Duration::from_secs(10);
 
-pub(crate) type Socket =
+type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn spawn(fake: &FakeRealtime) -> TestApp {
@@ -73,7 +73,7 @@ fn token() -> String {
 }
 
 /// A stream token for `call_sid`, as our voice webhook issues it.
-pub(crate) fn token_for(call_sid: &str) -> String {
+fn token_for(call_sid: &str) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     stream_token::issue(
         &stream_token::derive_secret(AUTH_TOKEN),
@@ -83,13 +83,13 @@ pub(crate) fn token_for(call_sid: &str) -> String {
 }
 
 /// The handshake signature Twilio sends for the stream URL of `token`.
-pub(crate) fn signature(token: &str) -> String {
+fn signature(token: &str) -> String {
     let url = format!("wss://voice.example.com/twilio/stream/{token}");
     RequestValidator::new(AUTH_TOKEN).compute::<&str, &str>(&url, &[])
 }
 
 /// Opens the stream socket for `token`, signed with `signature` (none when `None`).
-pub(crate) async fn open_media_stream(
+async fn open_media_stream(
     app: &TestApp,
     token: &str,
     signature: Option<String>,
@@ -118,7 +118,7 @@ fn assert_refused(result: Result<Socket, tungstenite::Error>, status: u16) {
     }
 }
 
-pub(crate) async fn send(socket: &mut Socket, message: Value) {
+async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
