@@ -29,8 +29,10 @@ pub const MODEL_ID: &str = "all-MiniLM-L6-v2";
 pub const DIMENSIONS: usize = 384;
 /// Tokens per input the model reads, special tokens included (sentence-transformers' value).
 pub const MAX_INPUT_TOKENS: usize = 256;
-/// Default texts per forward pass: large enough to use the cores well, small enough to bound memory.
-pub const BATCH_SIZE: usize = 32;
+/// Default texts per forward pass. Small batches win: a batch is padded to its longest text, and
+/// on two cores 8 chunks of ~170 tokens embed at 18 chunks/s against 13.6 at 32 (release build,
+/// `throughput` test).
+pub const BATCH_SIZE: usize = 8;
 /// The files a model directory must hold.
 pub const MODEL_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
 

@@ -206,7 +206,7 @@ fn throughput() {
         texts.iter().map(|t| model().count_tokens(t)).sum::<usize>() / texts.len()
     };
     for (label, texts) in [("300-token chunks", &long), ("fitting(256) chunks", &sized)] {
-        for batch in [16, 32] {
+        for batch in [8, 16, 32] {
             let m = LocalModel::load(&model_dir())
                 .unwrap()
                 .with_batch_size(batch);
