@@ -1,53 +1,15 @@
 //! Against a real PostgreSQL + pgvector with the local all-MiniLM-L6-v2 (found through
 //! `EMBEDDING_MODEL_DIR` or `<workspace>/.tools/all-minilm-l6-v2`; missing model = failure).
 
-use std::path::PathBuf;
-
-use tokio::sync::OnceCell;
-
 use super::*;
-use crate::knowledge::embed::LocalEmbedder;
-use crate::testing::fresh_database;
+use crate::store::agents::insert_agent;
+use crate::testing::{fresh_database, local_embedder, seed_org};
 
 const FAQ: &str = include_str!("../testdata/pizzeria-faq.md");
 /// RAG_SIMILARITY_THRESHOLD's default.
 const THRESHOLD: f32 = 0.7;
 /// RAG_CHUNK_LIMIT's default.
 const LIMIT: u32 = 5;
-
-/// The model, loaded once per test binary.
-async fn embedder() -> &'static LocalEmbedder {
-    static EMBEDDER: OnceCell<LocalEmbedder> = OnceCell::const_new();
-    EMBEDDER
-        .get_or_init(|| async {
-            let dir = std::env::var_os("EMBEDDING_MODEL_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/all-minilm-l6-v2")
-                });
-            LocalEmbedder::load(dir.clone())
-                .await
-                .unwrap_or_else(|e| panic!("cannot load the model from {}: {e}", dir.display()))
-        })
-        .await
-}
-
-async fn org(pool: &PgPool, name: &str) -> Uuid {
-    sqlx::query_scalar("insert into organizations (name) values ($1) returning id")
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
-async fn agent(pool: &PgPool, org_id: Uuid, name: &str) -> Uuid {
-    sqlx::query_scalar("insert into agents (org_id, name) values ($1, $2) returning id")
-        .bind(org_id)
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
 
 /// Stores and ingests `text` as a document; returns its id.
 async fn ingest(pool: &PgPool, org_id: Uuid, agent_id: Option<Uuid>, text: &str) -> Uuid {
@@ -62,7 +24,7 @@ async fn ingest(pool: &PgPool, org_id: Uuid, agent_id: Option<Uuid>, text: &str)
     )
     .await
     .unwrap();
-    ingest_text(pool, embedder().await, org_id, id, text)
+    ingest_text(pool, local_embedder().await.as_ref(), org_id, id, text)
         .await
         .unwrap();
     id
@@ -71,7 +33,7 @@ async fn ingest(pool: &PgPool, org_id: Uuid, agent_id: Option<Uuid>, text: &str)
 async fn ask(pool: &PgPool, org_id: Uuid, agent_id: Option<Uuid>, q: &str) -> Vec<MatchedChunk> {
     search(
         pool,
-        embedder().await,
+        local_embedder().await.as_ref(),
         org_id,
         agent_id,
         q,
@@ -93,7 +55,7 @@ async fn chunk_count(pool: &PgPool, document_id: Uuid) -> i64 {
 #[tokio::test]
 async fn ingesting_the_faq_makes_it_ready_and_answers_a_question_with_its_passage() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "Pizzeria").await;
+    let org_id = seed_org(&pool, "Pizzeria").await;
     let id = ingest(&pool, org_id, None, FAQ).await;
 
     let (status, count, model): (String, i32, String) = sqlx::query_as(
@@ -119,8 +81,8 @@ async fn ingesting_the_faq_makes_it_ready_and_answers_a_question_with_its_passag
 #[tokio::test]
 async fn another_organization_never_sees_the_passages() {
     let (_, pool) = fresh_database().await;
-    let a = org(&pool, "A").await;
-    let b = org(&pool, "B").await;
+    let a = seed_org(&pool, "A").await;
+    let b = seed_org(&pool, "B").await;
     ingest(&pool, a, None, FAQ).await;
     assert!(
         !ask(&pool, a, None, "Is there a vegan pizza?")
@@ -137,9 +99,9 @@ async fn another_organization_never_sees_the_passages() {
 #[tokio::test]
 async fn agent_documents_are_private_to_their_agent_and_org_documents_are_shared() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
-    let alice = agent(&pool, org_id, "alice").await;
-    let bob = agent(&pool, org_id, "bob").await;
+    let org_id = seed_org(&pool, "A").await;
+    let alice = insert_agent(&pool, org_id, "alice").await.unwrap();
+    let bob = insert_agent(&pool, org_id, "bob").await.unwrap();
     let private = ingest(&pool, org_id, Some(alice), FAQ).await;
     let q = "Is there a vegan pizza?";
     assert!(ask(&pool, org_id, Some(bob), q).await.is_empty());
@@ -155,9 +117,9 @@ async fn agent_documents_are_private_to_their_agent_and_org_documents_are_shared
 #[tokio::test]
 async fn reingesting_replaces_chunks_and_deleting_removes_them() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
+    let org_id = seed_org(&pool, "A").await;
     let id = ingest(&pool, org_id, None, FAQ).await;
-    ingest_text(&pool, embedder().await, org_id, id, FAQ)
+    ingest_text(&pool, local_embedder().await.as_ref(), org_id, id, FAQ)
         .await
         .unwrap();
     assert_eq!(chunk_count(&pool, id).await, 3);
@@ -177,13 +139,18 @@ async fn reingesting_replaces_chunks_and_deleting_removes_them() {
 #[tokio::test]
 async fn chunks_of_another_384_dimension_model_are_not_compared() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
+    let org_id = seed_org(&pool, "A").await;
     let id = store::insert_document(&pool, org_id, None, "T", "t", "text/plain", b"x")
         .await
         .unwrap();
     // The very vector of the question, but from a "different" model.
     let q = "Is there a vegan pizza?";
-    let vector = embedder().await.embed(&[q.to_owned()]).await.unwrap();
+    let vector = local_embedder()
+        .await
+        .as_ref()
+        .embed(&[q.to_owned()])
+        .await
+        .unwrap();
     let chunk = crate::rag::chunk(q, &ChunkOptions::default()).remove(0);
     store::replace_chunks(
         &pool,

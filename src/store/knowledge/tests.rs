@@ -1,26 +1,10 @@
 //! Against a real PostgreSQL + pgvector, with hand-made unit vectors (no model needed).
 
 use super::*;
-use crate::testing::fresh_database;
+use crate::store::agents::insert_agent;
+use crate::testing::{fresh_database, seed_org};
 
 const MODEL: &str = "all-MiniLM-L6-v2";
-
-async fn org(pool: &PgPool, name: &str) -> Uuid {
-    sqlx::query_scalar("insert into organizations (name) values ($1) returning id")
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
-async fn agent(pool: &PgPool, org_id: Uuid, name: &str) -> Uuid {
-    sqlx::query_scalar("insert into agents (org_id, name) values ($1, $2) returning id")
-        .bind(org_id)
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
 
 /// A unit vector of `dims` pointing mostly along `axis`.
 fn unit(dims: usize, axis: usize) -> Vec<f32> {
@@ -74,7 +58,7 @@ async fn chunk_count(pool: &PgPool, document_id: Uuid) -> i64 {
 #[tokio::test]
 async fn a_new_document_is_pending_and_not_searchable() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
+    let org_id = seed_org(&pool, "A").await;
     let id = insert_document(&pool, org_id, None, "T", "t.txt", "text/plain", b"hello")
         .await
         .unwrap();
@@ -95,7 +79,7 @@ async fn a_new_document_is_pending_and_not_searchable() {
 #[tokio::test]
 async fn replace_chunks_marks_ready_and_replaces_instead_of_duplicating() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
+    let org_id = seed_org(&pool, "A").await;
     let id = document(&pool, org_id, None, &["one", "two", "three"]).await;
     let (status, count, model): (String, i32, Option<String>) = sqlx::query_as(
         "select status, chunk_count, embedding_model from knowledge_documents where id = $1",
@@ -124,8 +108,8 @@ async fn replace_chunks_marks_ready_and_replaces_instead_of_duplicating() {
 #[tokio::test]
 async fn another_organization_cannot_replace_or_delete_a_document() {
     let (_, pool) = fresh_database().await;
-    let a = org(&pool, "A").await;
-    let b = org(&pool, "B").await;
+    let a = seed_org(&pool, "A").await;
+    let b = seed_org(&pool, "B").await;
     let id = document(&pool, a, None, &["secret"]).await;
     let err = replace_chunks(&pool, b, id, MODEL, &[]).await.unwrap_err();
     assert!(matches!(err, ReplaceChunksError::DocumentNotFound { .. }));
@@ -137,7 +121,7 @@ async fn another_organization_cannot_replace_or_delete_a_document() {
 #[tokio::test]
 async fn match_chunks_ranks_by_cosine_similarity_and_applies_the_threshold() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
+    let org_id = seed_org(&pool, "A").await;
     document(&pool, org_id, None, &["x", "y"]).await;
     // Closer to axis 1 than to axis 0: similarity 0.8 and 0.6.
     let mut query = vec![0.0; 384];
@@ -165,7 +149,7 @@ async fn match_chunks_ranks_by_cosine_similarity_and_applies_the_threshold() {
 #[tokio::test]
 async fn chunks_from_another_embedding_model_are_never_compared() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
+    let org_id = seed_org(&pool, "A").await;
     let id = insert_document(&pool, org_id, None, "T", "t", "text/plain", b"x")
         .await
         .unwrap();
@@ -199,7 +183,7 @@ async fn chunks_from_another_embedding_model_are_never_compared() {
 #[tokio::test]
 async fn vectors_of_1536_dimensions_use_their_own_column() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
+    let org_id = seed_org(&pool, "A").await;
     let id = insert_document(&pool, org_id, None, "T", "t", "text/plain", b"x")
         .await
         .unwrap();
@@ -235,7 +219,7 @@ async fn vectors_of_1536_dimensions_use_their_own_column() {
 #[tokio::test]
 async fn failed_and_deleted_documents_are_not_searchable() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
+    let org_id = seed_org(&pool, "A").await;
     let failed = document(&pool, org_id, None, &["a"]).await;
     assert!(mark_failed(&pool, org_id, failed, "boom").await.unwrap());
     let hits = match_chunks(&pool, org_id, None, &unit(384, 0), MODEL, 5, 0.5)
@@ -251,9 +235,9 @@ async fn failed_and_deleted_documents_are_not_searchable() {
 #[tokio::test]
 async fn agent_documents_are_visible_to_their_agent_and_org_documents_to_all() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
-    let alice = agent(&pool, org_id, "alice").await;
-    let bob = agent(&pool, org_id, "bob").await;
+    let org_id = seed_org(&pool, "A").await;
+    let alice = insert_agent(&pool, org_id, "alice").await.unwrap();
+    let bob = insert_agent(&pool, org_id, "bob").await.unwrap();
     document(&pool, org_id, Some(alice), &["alice's"]).await;
     document(&pool, org_id, None, &["everyone's"]).await;
     let seen = |agent_id| {
@@ -278,7 +262,7 @@ async fn agent_documents_are_visible_to_their_agent_and_org_documents_to_all() {
 #[tokio::test]
 async fn the_384_branch_can_be_served_by_the_hnsw_index() {
     let (_, pool) = fresh_database().await;
-    let org_id = org(&pool, "A").await;
+    let org_id = seed_org(&pool, "A").await;
     let doc = insert_document(&pool, org_id, None, "T", "t", "text/plain", b"x")
         .await
         .unwrap();
