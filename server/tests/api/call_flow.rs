@@ -65,6 +65,29 @@ fn speech(spans: &[std::ops::Range<u64>], total_ms: u64) -> Vec<u8> {
         .collect()
 }
 
+/// The call with `call_sid` and its ended reason, once the bridge has stored it (`None` if it
+/// has not within 10 s).
+async fn finalised_call(app: &TestApp, call_sid: &str) -> (Uuid, Option<String>) {
+    for _ in 0..500 {
+        let (id, reason): (Uuid, Option<String>) =
+            sqlx::query_as("select id, ended_reason from calls where call_sid = $1")
+                .bind(call_sid)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        if reason.is_some() {
+            return (id, reason);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let id = sqlx::query_scalar("select id from calls where call_sid = $1")
+        .bind(call_sid)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    (id, None)
+}
+
 /// The caller fake's options for a call to `NUMBER` on `app` (audio to be filled in).
 fn caller(app: &TestApp, call_sid: &str) -> CallerOptions {
     CallerOptions {
@@ -173,26 +196,8 @@ async fn a_caller_asks_gets_an_answer_from_the_knowledge_base_and_the_agent_hang
         "Twilio was told to hang up: {:?}",
         twilio.requests()
     );
-    let call_id: Uuid = sqlx::query_scalar("select id from calls where call_sid = $1")
-        .bind(&call_sid)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-
     // Assert: the transcript, the tool's audit row, the live events, the engine socket.
-    let mut ended = None;
-    for _ in 0..500 {
-        ended =
-            sqlx::query_scalar::<_, Option<String>>("select ended_reason from calls where id = $1")
-                .bind(call_id)
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
-        if ended.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (call_id, ended) = finalised_call(&app, &call_sid).await;
     assert!(ended.is_some(), "the call was finalised");
     let lines: Vec<(String, String)> = sqlx::query_as(
         "select role, text from call_transcript_lines where call_id = $1 order by seq",
@@ -400,25 +405,7 @@ async fn the_engine_drops_mid_call_and_the_call_carries_on_without_losing_lines(
         !report.expect("the call connects").closed_by_server,
         "the caller hung up"
     );
-    let call_id: Uuid = sqlx::query_scalar("select id from calls where call_sid = $1")
-        .bind(call_sid)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-
-    let mut reason = None;
-    for _ in 0..500 {
-        reason =
-            sqlx::query_scalar::<_, Option<String>>("select ended_reason from calls where id = $1")
-                .bind(call_id)
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
-        if reason.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (call_id, reason) = finalised_call(&app, call_sid).await;
     assert_eq!(reason.as_deref(), Some("caller_hang_up"));
     let lines: Vec<(i32, String, String)> = sqlx::query_as(
         "select seq, role, text from call_transcript_lines where call_id = $1 order by seq",
