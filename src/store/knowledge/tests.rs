@@ -303,3 +303,16 @@ async fn the_384_branch_can_be_served_by_the_hnsw_index() {
     let plan = plan.join("\n");
     assert!(plan.contains("knowledge_chunks_384_hnsw"), "{plan}");
 }
+
+#[tokio::test]
+async fn retrieval_searches_with_the_benchmarked_ef_search() {
+    let (_, pool) = fresh_database().await;
+    let config: Vec<String> = sqlx::query_scalar(
+        "select unnest(proconfig) from pg_proc \
+          where oid = 'match_knowledge_chunks(vector, uuid, uuid, integer, real, text)'::regprocedure",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(config, ["hnsw.ef_search=100"]);
+}
