@@ -17,7 +17,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::shell::DashboardShell;
-use crate::pages::{auth, overview, section};
+use crate::pages::{agents, auth, calls, knowledge, live, numbers, overview, section, settings};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -58,12 +58,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=auth::SignUpPage />
                     <ParentRoute path=path!("") view=DashboardShell>
                         <Route path=path!("") view=overview::OverviewPage />
-                        <Route path=path!("agents") view=section::AgentsPage />
-                        <Route path=path!("knowledge") view=section::KnowledgePage />
-                        <Route path=path!("numbers") view=section::NumbersPage />
-                        <Route path=path!("calls") view=section::CallsPage />
-                        <Route path=path!("live") view=section::LivePage />
-                        <Route path=path!("settings") view=section::SettingsPage />
+                        <Route path=path!("agents") view=agents::AgentsPage />
+                        <Route path=path!("knowledge") view=knowledge::KnowledgePage />
+                        <Route path=path!("numbers") view=numbers::NumbersPage />
+                        <Route path=path!("calls") view=calls::CallsPage />
+                        <Route path=path!("live") view=live::LivePage />
+                        <Route path=path!("settings") view=settings::SettingsPage />
                     </ParentRoute>
                 </Routes>
             </Router>

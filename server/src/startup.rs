@@ -293,6 +293,9 @@ pub fn router(state: AppState, sessions: PostgresStore) -> Router {
         jobs: state.jobs.clone(),
         max_upload_bytes: state.config.knowledge.max_upload_bytes,
         rag_chunk_limit: state.config.rag.chunk_limit,
+        live: state.live.clone(),
+        twilio: state.twilio.clone(),
+        public_base_url: state.config.public_base_url.clone(),
     };
     let provide = {
         let context = context.clone();

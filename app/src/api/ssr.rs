@@ -18,6 +18,12 @@ pub struct ServerContext {
     pub max_upload_bytes: usize,
     /// Passages per search (`RAG_CHUNK_LIMIT`).
     pub rag_chunk_limit: u32,
+    /// Call and document events, shared with every instance.
+    pub live: switchboard::live::LiveBus,
+    /// Twilio's REST API (numbers, outbound calls), when the account is configured.
+    pub twilio: Option<switchboard::twilio_rest::TwilioRest>,
+    /// `PUBLIC_BASE_URL`: where Twilio reaches this server (webhook addresses), when set.
+    pub public_base_url: Option<String>,
 }
 
 /// The server context; its absence is a wiring bug, reported as an internal error.

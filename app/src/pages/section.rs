@@ -1,11 +1,11 @@
-//! The sections whose pages are still to come, each with an empty state that
-//! says what will live there, plus the not-found page.
+//! Pieces every page shares: the heading with an empty state, and the not-found page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// A page's heading and its empty state.
 #[component]
-fn Section(title: &'static str, lead: &'static str, empty: &'static str) -> impl IntoView {
+pub fn Section(title: &'static str, lead: &'static str, empty: &'static str) -> impl IntoView {
     view! {
         <Title text=title />
         <h1 class="text-2xl font-semibold tracking-tight">{title}</h1>
@@ -14,42 +14,6 @@ fn Section(title: &'static str, lead: &'static str, empty: &'static str) -> impl
             <p class="text-sm text-slate-600">{empty}</p>
         </div>
     }
-}
-
-/// `/agents`
-#[component]
-pub fn AgentsPage() -> impl IntoView {
-    view! { <Section title="Agents" lead="The voices that answer and place your calls." empty="No agents yet." /> }
-}
-
-/// `/knowledge`
-#[component]
-pub fn KnowledgePage() -> impl IntoView {
-    view! { <Section title="Knowledge" lead="Documents your agents answer from." empty="No documents yet." /> }
-}
-
-/// `/numbers`
-#[component]
-pub fn NumbersPage() -> impl IntoView {
-    view! { <Section title="Numbers" lead="Your Twilio numbers and the agents that answer them." empty="No numbers assigned yet." /> }
-}
-
-/// `/calls`
-#[component]
-pub fn CallsPage() -> impl IntoView {
-    view! { <Section title="Calls" lead="Every call with its transcript, summary and outcome." empty="No calls yet." /> }
-}
-
-/// `/live`
-#[component]
-pub fn LivePage() -> impl IntoView {
-    view! { <Section title="Live" lead="Calls in progress, with transcripts as they are spoken." empty="No calls in progress." /> }
-}
-
-/// `/settings`
-#[component]
-pub fn SettingsPage() -> impl IntoView {
-    view! { <Section title="Settings" lead="Your organization, members, API keys and webhooks." empty="Settings are on their way." /> }
 }
 
 /// Any path no route matches.
