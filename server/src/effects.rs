@@ -114,6 +114,12 @@ pub async fn handle_effects(
                 let (twilio, call_sid) = (twilio.clone(), call_sid.clone());
                 tokio::spawn(async move { hang_up(twilio.as_ref(), &call_sid).await });
             }
+            Effect::SayAndHangUp { line } => {
+                let (twilio, call_sid) = (twilio.clone(), call_sid.clone());
+                tokio::spawn(
+                    async move { say_and_hang_up(twilio.as_ref(), &call_sid, &line).await },
+                );
+            }
             Effect::Transfer { to } => {
                 let (twilio, call_sid) = (twilio.clone(), call_sid.clone());
                 tokio::spawn(async move { transfer(twilio.as_ref(), &call_sid, &to).await });
@@ -154,6 +160,21 @@ async fn hang_up(twilio: Option<&TwilioRest>, call_sid: &str) {
         Ok(_) => tracing::info!(call_sid, "hung up"),
         Err(e) if e.is_call_gone() => tracing::info!(call_sid, "the call had already ended"),
         Err(e) => tracing::error!(error = %e, call_sid, "hang-up failed"),
+    }
+}
+
+/// The engine is gone: Twilio says `line` in its own voice and hangs up. Without Twilio REST
+/// the stream is closed instead, which leaves the caller with silence until Twilio ends it.
+async fn say_and_hang_up(twilio: Option<&TwilioRest>, call_sid: &str, line: &str) {
+    let Some(twilio) = twilio else {
+        tracing::warn!(call_sid, "cannot apologise: Twilio REST is not configured");
+        return;
+    };
+    let twiml = twiml::Response::new().say(line).hangup().to_xml();
+    match twilio.redirect_with_twiml(call_sid, &twiml).await {
+        Ok(_) => tracing::info!(call_sid, "apologised and hung up"),
+        Err(e) if e.is_call_gone() => tracing::info!(call_sid, "the call had already ended"),
+        Err(e) => tracing::error!(error = %e, call_sid, "apology failed"),
     }
 }
 

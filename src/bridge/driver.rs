@@ -36,6 +36,11 @@ pub enum Effect {
     },
     /// End the phone call.
     HangUp,
+    /// Say `line` in Twilio's voice, then hang up (the engine is gone).
+    SayAndHangUp {
+        /// What the caller hears.
+        line: String,
+    },
     /// Transfer the caller.
     Transfer {
         /// E.164 number or SIP URI.
@@ -44,6 +49,10 @@ pub enum Effect {
     /// The call is over; always the last effect.
     Finish(Box<CallRecord>),
 }
+
+/// How long a transfer or apology waits for Twilio to take the call over before the stream is
+/// closed anyway.
+const HANDOFF_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A finished tool run, sent back to the bridge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +150,8 @@ impl<C: EngineConnector> CallBridge<C> {
         let mut queue: Vec<EngineCommand> = Vec::new();
         let mut out = String::with_capacity(512);
         let mut twilio_open = true;
+        // A transfer or apology handed the call to new TwiML through Twilio REST.
+        let mut handed_off = false;
         let mut tools_open = true;
         // A failed engine write, reported to the session as a lost engine on the next turn.
         let mut lost_engine: Option<String> = None;
@@ -284,7 +295,14 @@ impl<C: EngineConnector> CallBridge<C> {
                         emit(Effect::RecordTool { call, output })
                     }
                     CallAction::HangUp => emit(Effect::HangUp),
-                    CallAction::Transfer { to } => emit(Effect::Transfer { to }),
+                    CallAction::SayAndHangUp { line } => {
+                        handed_off = true;
+                        emit(Effect::SayAndHangUp { line });
+                    }
+                    CallAction::Transfer { to } => {
+                        handed_off = true;
+                        emit(Effect::Transfer { to });
+                    }
                     CallAction::Finish(record) => emit(Effect::Finish(record)),
                     CallAction::Log(diagnostic) => info!(%diagnostic, "call session"),
                 }
@@ -307,6 +325,15 @@ impl<C: EngineConnector> CallBridge<C> {
             engine.close().await;
         }
         drop(link);
+        if handed_off && twilio_open {
+            // Twilio runs what follows `<Connect>` (nothing: the call ends) as soon as this
+            // socket closes, so closing before the REST update lands would drop the caller
+            // instead of transferring them. The new TwiML ends the stream from Twilio's side.
+            let drained = async { while let Some(Ok(_)) = twilio_rx.next().await {} };
+            if tokio::time::timeout(HANDOFF_WAIT, drained).await.is_err() {
+                warn!("Twilio kept the stream open after the hand-off; closing it");
+            }
+        }
         let _ = twilio_tx.close().await;
         if session.is_finished() {
             BridgeEnd::Finished

@@ -32,6 +32,12 @@ pub enum CallAction {
     },
     /// End the phone call (Twilio REST `Status=completed`).
     HangUp,
+    /// The engine is gone for good: have Twilio say `line` in its own voice, then hang up
+    /// (Twilio REST: new TwiML with `<Say>` and `<Hangup>`), which ends the stream.
+    SayAndHangUp {
+        /// What the caller hears.
+        line: String,
+    },
     /// Transfer the caller (Twilio REST: new TwiML with `<Dial>`), which ends the stream.
     Transfer {
         /// E.164 number or SIP URI.

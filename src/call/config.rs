@@ -45,6 +45,8 @@ pub struct SessionConfig {
     pub goodbye_line: String,
     /// Said after the engine connection was lost and restored.
     pub apology_line: String,
+    /// Said in Twilio's own voice when the engine cannot be restored, before hanging up.
+    pub failure_line: String,
     /// Consecutive engine losses tolerated before the call is ended.
     pub max_engine_reconnects: u32,
     /// Longest wait for a goodbye or transfer line to play before hanging up anyway.
@@ -125,6 +127,8 @@ impl SessionConfig {
                 .into(),
             goodbye_line: "Thank you for calling. Goodbye!".into(),
             apology_line: "Sorry, I lost the connection for a moment. Could you repeat the last thing you said?"
+                .into(),
+            failure_line: "Sorry, we are having technical difficulties and cannot continue this call. Please call back in a few minutes. Goodbye."
                 .into(),
             max_engine_reconnects: 3,
             ending_grace: Duration::from_secs(15),

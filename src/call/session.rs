@@ -55,6 +55,8 @@ pub struct CallSession {
     caller_turns: VecDeque<(String, CallTime, Option<CallTime>)>,
     engine_up: bool,
     engine_losses_in_a_row: u32,
+    /// A reconnect waiting out its back-off (the engine failed again right after a loss).
+    reconnect_at: Option<CallTime>,
     response: timers::Responses,
     tools: Vec<tools::PendingTool>,
     filler_done: bool,
@@ -113,6 +115,7 @@ impl CallSession {
             caller_turns: VecDeque::new(),
             engine_up: true,
             engine_losses_in_a_row: 0,
+            reconnect_at: None,
             response: timers::Responses::default(),
             tools: Vec::new(),
             filler_done: false,

@@ -136,6 +136,8 @@ pub struct FakeRealtime {
     addr: std::net::SocketAddr,
     log: Arc<Mutex<FakeLog>>,
     kick: tokio::sync::watch::Sender<u64>,
+    /// Set by [`FakeRealtime::go_down`]: new connections are refused.
+    down: Arc<std::sync::atomic::AtomicBool>,
     task: JoinHandle<()>,
 }
 
@@ -152,11 +154,13 @@ impl FakeRealtime {
         let addr = listener.local_addr()?;
         let log = Arc::new(Mutex::new(FakeLog::default()));
         let (kick, kicked) = tokio::sync::watch::channel(0);
-        let task = tokio::spawn(serve(listener, script, log.clone(), kicked));
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let task = tokio::spawn(serve(listener, script, log.clone(), kicked, down.clone()));
         Ok(Self {
             addr,
             log,
             kick,
+            down,
             task,
         })
     }
@@ -164,6 +168,13 @@ impl FakeRealtime {
     /// Drops every open connection without a close frame, as a network failure would.
     pub fn drop_connections(&self) {
         self.kick.send_modify(|n| *n += 1);
+    }
+
+    /// An outage: drops every open connection and refuses new ones (the TCP connection is
+    /// accepted and closed at once, so the WebSocket handshake fails).
+    pub fn go_down(&self) {
+        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.drop_connections();
     }
 
     /// The base URL to configure as the OpenAI base (`http://127.0.0.1:PORT/v1`).
@@ -196,8 +207,13 @@ async fn serve(
     script: FakeScript,
     log: Arc<Mutex<FakeLog>>,
     kicked: tokio::sync::watch::Receiver<u64>,
+    down: Arc<std::sync::atomic::AtomicBool>,
 ) {
     while let Ok((stream, _)) = listener.accept().await {
+        if down.load(std::sync::atomic::Ordering::SeqCst) {
+            drop(stream);
+            continue;
+        }
         let mut kicked = kicked.clone();
         kicked.mark_unchanged();
         tokio::spawn(run_connection(stream, script.clone(), log.clone(), kicked));

@@ -530,3 +530,59 @@ async fn the_caller_barges_in_and_the_agent_stops_where_it_was_heard() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_engine_that_stays_down_gets_an_apology_in_twilios_voice_and_the_call_ends() {
+    let realtime = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let twilio = FakeTwilio::start(FakeTwilioOptions {
+        account_sid: ACCOUNT_SID.into(),
+        auth_token: AUTH_TOKEN.into(),
+        numbers: vec![SeedNumber::new(NUMBER)],
+        ..FakeTwilioOptions::default()
+    })
+    .await
+    .unwrap();
+    let app = spawn_app_with(&[
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("TWILIO_API_BASE", &twilio.base_url()),
+        ("OPENAI_BASE_URL", &realtime.base_url()),
+        ("OPENAI_API_KEY", "sk-test"),
+        ("EMBEDDINGS", "local"),
+    ])
+    .await;
+    let (org, _) = app.org_with_key("Garage").await;
+    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
+    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
+        .await
+        .unwrap();
+    let call_sid = twilio.start_inbound_call(CALLER, NUMBER);
+
+    // The greeting plays; at 1.5 s OpenAI goes down and stays down.
+    let options = CallerOptions {
+        audio: speech(&[], 5_000),
+        ..caller(&app, &call_sid)
+    };
+    let outage = async {
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        realtime.go_down();
+    };
+    let (report, ()) = tokio::join!(place_call(&options), outage);
+    report.expect("the call connects");
+
+    let (_, reason) = finalised_call(&app, &call_sid).await;
+    assert_eq!(reason.as_deref(), Some("engine_failed"));
+    let redirect = twilio
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with(&format!("/Calls/{call_sid}.json")))
+        .expect("the call was updated through Twilio REST");
+    let twiml = redirect.param("Twiml").expect("with new TwiML");
+    assert!(
+        twiml.contains("<Say>Sorry, we are having technical difficulties")
+            && twiml.ends_with("<Hangup/></Response>"),
+        "Twilio apologises, then hangs up: {twiml}"
+    );
+    assert_eq!(realtime.log().opened, 1, "every reconnect was refused");
+    app.stop().await;
+}

@@ -9,6 +9,10 @@ use crate::call::transcript::Role;
 use crate::engines::{AgentAudio, EngineCommand, EngineEvent, HistoryTurn, ResponseStatus};
 use crate::twilio::TwilioOutbound;
 
+/// The wait before reconnecting an engine that failed again right after a reconnect; doubles
+/// with each further failure.
+const RECONNECT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// The engine error code for a `response.create` sent while another response is active.
 const ACTIVE_RESPONSE: &str = "conversation_already_has_active_response";
 
@@ -204,10 +208,16 @@ impl CallSession {
         }
         if self.engine_losses_in_a_row > self.config.max_engine_reconnects {
             self.note(format!("engine lost again ({reason}); giving up"));
-            self.actions.push_back(CallAction::HangUp);
+            let line = self.config.failure_line.clone();
+            self.actions.push_back(CallAction::SayAndHangUp { line });
             return self.finish(EndReason::EngineFailed, now);
         }
-        self.actions.push_back(CallAction::ReconnectEngine);
+        // The first attempt is immediate; an engine that fails again gets a moment, so a
+        // short outage is ridden out (250 ms, 500 ms, … within the allowed attempts).
+        match self.engine_losses_in_a_row {
+            1 => self.actions.push_back(CallAction::ReconnectEngine),
+            n => self.reconnect_at = Some(now + RECONNECT_BACKOFF * (1 << (n - 2).min(4))),
+        }
         self.actions
             .push_back(CallAction::Publish(LiveEvent::EngineLost));
         self.note(format!("engine lost: {reason}"));

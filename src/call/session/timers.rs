@@ -192,8 +192,9 @@ impl CallSession {
             && !self.playback.is_speaking()
     }
 
-    /// [max duration, ending grace, silence, tool filler, response start watchdog].
-    pub(super) fn deadlines(&self) -> [Option<CallTime>; 5] {
+    /// [max duration, ending grace, silence, tool filler, response start watchdog, engine
+    /// reconnect].
+    pub(super) fn deadlines(&self) -> [Option<CallTime>; 6] {
         let max_duration =
             (self.phase == Phase::Live).then(|| self.started_at + self.config.max_duration);
         let grace = match &self.phase {
@@ -212,11 +213,15 @@ impl CallSession {
             .requested
             .as_ref()
             .map(|_| self.response.requested_at + RESPONSE_START_TIMEOUT);
-        [max_duration, grace, silence, filler, watchdog]
+        [max_duration, grace, silence, filler, watchdog, self.reconnect_at]
     }
 
     pub(super) fn fire_timers(&mut self, now: CallTime) {
-        let [max_duration, _, silence, filler, watchdog] = self.deadlines();
+        let [max_duration, _, silence, filler, watchdog, reconnect] = self.deadlines();
+        if reconnect.is_some_and(|at| now >= at) {
+            self.reconnect_at = None;
+            self.actions.push_back(CallAction::ReconnectEngine);
+        }
         if watchdog.is_some_and(|at| now >= at)
             && let Some((purpose, _)) = self.response.requested.take()
         {

@@ -92,8 +92,49 @@ fn an_engine_lost_too_often_ends_the_call() {
         s.take(),
         [
             "log engine lost again (second); giving up",
-            "hang_up",
+            "say_and_hang_up Sorry, we are having technical difficulties and cannot continue this call. Please call back in a few minutes. Goodbye.",
             "finish EngineFailed"
         ]
+    );
+}
+
+#[test]
+fn an_engine_that_fails_again_is_retried_after_a_back_off_then_given_up_with_an_apology() {
+    let mut s = one_exchange(caller_first()); // three reconnects allowed
+    s.at(3_000).input(lost("socket closed"));
+    assert_eq!(
+        s.take()[0],
+        "reconnect_engine",
+        "the first attempt is immediate"
+    );
+    s.at(3_010).input(lost("connection refused"));
+    assert_eq!(
+        s.take(),
+        ["publish EngineLost", "log engine lost: connection refused"],
+        "no attempt straight into the outage"
+    );
+    s.at(3_259);
+    assert!(s.take().is_empty());
+    s.at(3_260);
+    assert_eq!(s.take(), ["reconnect_engine"], "after 250 ms");
+    s.at(3_270).input(lost("connection refused"));
+    s.take();
+    s.at(3_769);
+    assert!(s.take().is_empty());
+    s.at(3_770);
+    assert_eq!(s.take(), ["reconnect_engine"], "after 500 ms");
+    s.at(3_780).input(lost("connection refused"));
+    let actions = s.take();
+    assert_eq!(
+        actions[0],
+        "log engine lost again (connection refused); giving up"
+    );
+    assert!(
+        actions[1].starts_with("say_and_hang_up Sorry, we are having technical difficulties"),
+        "Twilio apologises in its own voice: {actions:?}"
+    );
+    assert_eq!(
+        actions.last().map(String::as_str),
+        Some("finish EngineFailed")
     );
 }

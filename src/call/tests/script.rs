@@ -142,6 +142,7 @@ fn render(action: &CallAction) -> String {
             format!("record_tool {} {} → {output}", call.name, call.call_id)
         }
         CallAction::HangUp => "hang_up".into(),
+        CallAction::SayAndHangUp { line } => format!("say_and_hang_up {line}"),
         CallAction::Transfer { to } => format!("transfer {to}"),
         CallAction::ReconnectEngine => "reconnect_engine".into(),
         CallAction::Finish(record) => format!("finish {:?}", record.outcome.reason),
