@@ -322,6 +322,7 @@ pub fn router(state: AppState, sessions: PostgresStore) -> Router {
         .route("/readyz", get(health::readyz))
         .route(twilio::VOICE_PATH, post(twilio::voice))
         .route(twilio::STATUS_PATH, post(twilio::status))
+        .route(twilio::RECORDING_PATH, post(twilio::recording))
         .route(
             &format!("{}{{token}}", twilio::STREAM_PATH_PREFIX),
             get(stream::stream),

@@ -248,6 +248,22 @@ pub fn is_final_status(status: &str) -> bool {
     )
 }
 
+/// Stores the recording Twilio made of the call with `call_sid` (a signed callback, so found by
+/// its globally unique sid). False when the call is not ours.
+pub async fn set_recording_url(
+    pool: &PgPool,
+    call_sid: &str,
+    url: &str,
+) -> Result<bool, sqlx::Error> {
+    let updated =
+        sqlx::query("update calls set recording_url = $2, updated_at = now() where call_sid = $1")
+            .bind(call_sid)
+            .bind(url)
+            .execute(pool)
+            .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
 /// Applies a status callback to the call with `call_sid`: its status (a final status is never
 /// replaced by an earlier one arriving late), answer and end times, and Twilio's duration.
 /// Returns the call, or `None` when it is not ours.

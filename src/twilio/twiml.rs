@@ -20,7 +20,7 @@ mod xml;
 #[cfg(test)]
 mod tests;
 
-pub use verbs::{Dial, Record, Say, Stream, Trim};
+pub use verbs::{Dial, Record, Recording, Say, Stream, Trim};
 
 /// A TwiML document: `<Response>` and its verbs, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -46,6 +46,8 @@ pub enum Verb {
     ConnectStream(Stream),
     /// `<Record>`: record the caller.
     Record(Record),
+    /// `<Start><Recording>`: record the whole call in the background while the next verbs run.
+    StartRecording(Recording),
 }
 
 /// A TwiML document Twilio would reject when the call reaches it.
@@ -108,6 +110,11 @@ impl Response {
     /// Appends `<Connect><Stream>`; verbs after it run only once the stream's socket closes.
     pub fn connect_stream(self, stream: Stream) -> Self {
         self.verb(Verb::ConnectStream(stream))
+    }
+
+    /// Appends `<Start><Recording>`: Twilio records the call while the following verbs run.
+    pub fn start_recording(self, recording: Recording) -> Self {
+        self.verb(Verb::StartRecording(recording))
     }
 
     /// Appends `<Record>`.
@@ -221,6 +228,31 @@ fn write_verb(out: &mut xml::Writer, verb: &Verb) {
                 ),
             ];
             out.empty("Record", &attrs);
+        }
+        Verb::StartRecording(r) => {
+            out.open("Start", &[]);
+            let attrs = [
+                (
+                    "channels",
+                    Some(if r.dual_channel { "dual" } else { "mono" }),
+                ),
+                (
+                    "recordingStatusCallback",
+                    r.recording_status_callback.as_deref(),
+                ),
+                (
+                    "recordingStatusCallbackEvent",
+                    r.recording_status_callback
+                        .as_ref()
+                        .map(|_| "completed absent"),
+                ),
+                (
+                    "recordingStatusCallbackMethod",
+                    r.recording_status_callback.as_ref().map(|_| "POST"),
+                ),
+            ];
+            out.empty("Recording", &attrs);
+            out.close("Start");
         }
     }
 }

@@ -22,7 +22,7 @@ use switchboard::twilio::signature::{
     ForwardedHeaders, RequestValidator, SIGNATURE_HEADER, UrlKind, public_url,
 };
 use switchboard::twilio::stream_token;
-use switchboard::twilio::twiml::{self, Stream};
+use switchboard::twilio::twiml::{self, Recording, Stream};
 use uuid::Uuid;
 
 use crate::state::AppState;
@@ -32,6 +32,9 @@ pub const VOICE_PATH: &str = "/twilio/voice";
 
 /// The path of the call-status callback.
 pub const STATUS_PATH: &str = "/twilio/status";
+
+/// Where Twilio posts when a call's recording is ready.
+pub const RECORDING_PATH: &str = "/twilio/recording";
 
 /// How long after a final status the summary waits, for the bridge's last lines.
 const SUMMARY_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -44,6 +47,7 @@ const NOT_IN_SERVICE: &str =
 const UNAVAILABLE: &str = "Sorry, no one is available to take your call right now. \
      Please try again later. Goodbye.";
 const AI_DISCLOSURE: &str = "Hello. Please note that this call is answered by an AI assistant.";
+const RECORDING_CONSENT: &str = "This call is recorded.";
 const TECHNICAL_PROBLEM: &str =
     "Sorry, we are having a technical problem. Please try again later. Goodbye.";
 
@@ -121,6 +125,7 @@ pub async fn voice(
         call_id,
         agent_id: agent.agent_id,
         ai_disclosure: agent.ai_disclosure,
+        record: agent.record_calls,
     };
     connect_stream(&state, auth_token, &headers, stream)
 }
@@ -131,10 +136,13 @@ struct StreamTarget<'a> {
     call_id: Uuid,
     agent_id: Uuid,
     ai_disclosure: bool,
+    /// Twilio records the call, and the caller is told so first.
+    record: bool,
 }
 
-/// TwiML that (after the AI disclosure, if the agent wants it) connects the call to our media
-/// stream, whose path carries a short-lived token bound to the CallSid.
+/// TwiML that (after the AI disclosure and the recording notice, if the agent wants them)
+/// connects the call to our media stream, whose path carries a short-lived token bound to the
+/// CallSid. A recorded call starts Twilio's recording first, so the notice is on it too.
 fn connect_stream(
     state: &AppState,
     auth_token: &crate::config::Secret,
@@ -150,21 +158,39 @@ fn connect_stream(
         now,
     );
     let base = state.config.public_base_url.as_deref();
-    let stream_url = match public_url(
+    let forwarded = forwarded_headers(headers);
+    let urls = public_url(
         base,
-        &forwarded_headers(headers),
+        &forwarded,
         &format!("{STREAM_PATH_PREFIX}{token}"),
         UrlKind::WebSocket,
-    ) {
-        Ok(url) => url,
+    )
+    .and_then(|stream| {
+        Ok((
+            stream,
+            public_url(base, &forwarded, RECORDING_PATH, UrlKind::Http)?,
+        ))
+    });
+    let (stream_url, recording_callback) = match urls {
+        Ok(urls) => urls,
         Err(e) => {
             tracing::error!(error = %e, call_sid = target.call_sid, "cannot build the stream URL");
             return twiml_response(twiml::Response::new().say(TECHNICAL_PROBLEM).hangup());
         }
     };
     let mut response = twiml::Response::new();
-    if target.ai_disclosure {
-        response = response.say(AI_DISCLOSURE);
+    if target.record {
+        response = response.start_recording(
+            Recording::new()
+                .dual_channel()
+                .recording_status_callback(recording_callback),
+        );
+    }
+    match (target.ai_disclosure, target.record) {
+        (true, true) => response = response.say(format!("{AI_DISCLOSURE} {RECORDING_CONSENT}")),
+        (true, false) => response = response.say(AI_DISCLOSURE),
+        (false, true) => response = response.say(RECORDING_CONSENT),
+        (false, false) => {}
     }
     response = response.connect_stream(
         Stream::new(stream_url)
@@ -211,21 +237,23 @@ async fn answer_outbound(
         tracing::warn!(%call_id, call_sid, "outbound call has no agent or another CallSid");
         return twiml_response(twiml::Response::new().hangup());
     };
-    let disclosure: bool =
-        sqlx::query_scalar("select ai_disclosure from agents where id = $1 and org_id = $2")
-            .bind(agent_id)
-            .bind(call.org_id)
-            .fetch_optional(&state.pool)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(true);
+    let (disclosure, record): (bool, bool) = sqlx::query_as(
+        "select ai_disclosure, record_calls from agents where id = $1 and org_id = $2",
+    )
+    .bind(agent_id)
+    .bind(call.org_id)
+    .fetch_optional(&state.pool)
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or((true, false));
     tracing::info!(call_sid, %call_id, %agent_id, to = %mask_phone(&call.to_number), "outbound call answered");
     let target = StreamTarget {
         call_sid,
         call_id,
         agent_id,
         ai_disclosure: disclosure,
+        record,
     };
     connect_stream(state, auth_token, headers, target)
 }
@@ -326,6 +354,55 @@ pub async fn status(
         .await
     {
         tracing::error!(error = %e, call_sid, "cannot enqueue the call's summary");
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /twilio/recording`: Twilio's signed recording-status callback. A completed
+/// recording's URL is stored on its call (the dashboard links it); an absent one is logged.
+pub async fn recording(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(params): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = verify(&state, &uri, &headers, &params, RECORDING_PATH) {
+        return refused.into_response();
+    }
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let (call_sid, status, url) = (
+        param("CallSid"),
+        param("RecordingStatus"),
+        param("RecordingUrl"),
+    );
+    if call_sid.is_empty() || status.is_empty() {
+        return (
+            StatusCode::BAD_REQUEST,
+            "CallSid and RecordingStatus are required",
+        )
+            .into_response();
+    }
+    if status != "completed" || !url.starts_with("https://") && !url.starts_with("http://") {
+        tracing::warn!(
+            call_sid,
+            status,
+            error = param("ErrorCode"),
+            "no recording for the call"
+        );
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    match calls::set_recording_url(&state.pool, call_sid, url).await {
+        Ok(true) => tracing::info!(call_sid, "call recording stored"),
+        Ok(false) => tracing::info!(call_sid, "recording for a call we do not know"),
+        Err(e) => {
+            tracing::error!(error = %e, call_sid, "cannot store the recording");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
     }
     StatusCode::NO_CONTENT.into_response()
 }

@@ -399,3 +399,96 @@ async fn twilio_behind_a_proxy_without_public_base_url_is_verified_against_the_f
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn twilio_a_recorded_agent_starts_twilios_recording_tells_the_caller_and_stores_the_file() {
+    let app = spawn().await;
+    let (_, agent) = assigned_number(&app).await;
+    sqlx::query("update agents set record_calls = true, ai_disclosure = false where id = $1")
+        .bind(agent)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let params = form(CALL_SID, NUMBER);
+
+    let body = twiml(post_voice(&app, &params, Some(sign(&params))).await).await;
+
+    // Recording starts first, so the notice is on it; then the notice; then the stream.
+    let (start, say, connect) = (
+        body.find("<Start><Recording").expect("recording"),
+        body.find("<Say>This call is recorded.</Say>")
+            .expect("notice"),
+        body.find("<Connect>").expect("stream"),
+    );
+    assert!(start < say && say < connect, "{body}");
+    assert!(
+        body.contains(r#"recordingStatusCallback="https://voice.example.com/twilio/recording""#),
+        "{body}"
+    );
+    assert!(!body.contains("AI assistant"), "disclosure off: {body}");
+
+    // Twilio reports the finished recording on the signed callback.
+    let url = "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef";
+    let callback = vec![
+        (
+            "AccountSid",
+            "AC0123456789abcdef0123456789abcdef".to_owned(),
+        ),
+        ("CallSid", CALL_SID.to_owned()),
+        (
+            "RecordingSid",
+            "RE0123456789abcdef0123456789abcdef".to_owned(),
+        ),
+        ("RecordingUrl", url.to_owned()),
+        ("RecordingStatus", "completed".to_owned()),
+        ("RecordingDuration", "42".to_owned()),
+        ("RecordingChannels", "2".to_owned()),
+    ];
+    let post = |signature: Option<String>| {
+        let mut request = app
+            .client
+            .post(app.url("/twilio/recording"))
+            .form(&callback);
+        if let Some(signature) = signature {
+            request = request.header(SIGNATURE_HEADER, signature);
+        }
+        request.send()
+    };
+    let stored = || async {
+        sqlx::query_scalar::<_, Option<String>>(
+            "select recording_url from calls where call_sid = $1",
+        )
+        .bind(CALL_SID)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    };
+    let unsigned = post(None).await.unwrap();
+    assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
+    assert_eq!(stored().await, None, "an unsigned callback changes nothing");
+    let signature =
+        RequestValidator::new(AUTH_TOKEN).compute(&format!("{BASE}/twilio/recording"), &callback);
+    let signed = post(Some(signature)).await.unwrap();
+    assert_eq!(signed.status(), StatusCode::NO_CONTENT);
+    assert_eq!(stored().await.as_deref(), Some(url));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn twilio_an_agent_that_discloses_and_records_says_both_in_one_sentence() {
+    let app = spawn().await;
+    let (_, agent) = assigned_number(&app).await;
+    sqlx::query("update agents set record_calls = true where id = $1")
+        .bind(agent)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let params = form(CALL_SID, NUMBER);
+    let body = twiml(post_voice(&app, &params, Some(sign(&params))).await).await;
+    assert_eq!(body.matches("<Say>").count(), 1, "{body}");
+    assert!(
+        body.contains("answered by an AI assistant. This call is recorded.</Say>"),
+        "{body}"
+    );
+    app.stop().await;
+}

@@ -146,6 +146,24 @@ fn record_document_snapshot() {
 }
 
 #[test]
+fn a_recorded_call_starts_its_recording_before_the_consent_and_the_stream() {
+    let xml = Response::new()
+        .start_recording(
+            Recording::new()
+                .dual_channel()
+                .recording_status_callback("https://voice.example.com/twilio/recording"),
+        )
+        .say("This call is recorded.")
+        .to_xml();
+    assert_eq!(
+        xml,
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Start><Recording channels="dual" recordingStatusCallback="https://voice.example.com/twilio/recording" recordingStatusCallbackEvent="completed absent" recordingStatusCallbackMethod="POST"/></Start><Say>This call is recorded.</Say></Response>"#
+    );
+    let document = parse(&xml);
+    assert_eq!(document.children[0].name, "Start");
+}
+
+#[test]
 fn empty_response_is_a_valid_document() {
     let xml = Response::new().to_xml();
     assert_eq!(

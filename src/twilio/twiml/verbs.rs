@@ -187,3 +187,29 @@ impl Record {
         self
     }
 }
+
+/// `<Start><Recording>`: a background recording of the whole call (both parties).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recording {
+    pub(super) dual_channel: bool,
+    pub(super) recording_status_callback: Option<String>,
+}
+
+impl Recording {
+    /// Both parties mixed into one channel.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `channels="dual"`: the caller and the agent on separate channels.
+    pub fn dual_channel(mut self) -> Self {
+        self.dual_channel = true;
+        self
+    }
+
+    /// `recordingStatusCallback`: where Twilio posts when the recording is ready (or absent).
+    pub fn recording_status_callback(mut self, url: impl Into<String>) -> Self {
+        self.recording_status_callback = Some(url.into());
+        self
+    }
+}
