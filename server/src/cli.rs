@@ -39,6 +39,19 @@ pub enum Command {
         #[arg(long, default_value_t = 8)]
         linger: u64,
     },
+    /// Serve offline fakes of OpenAI and Twilio (with a phone that dials your numbers) and
+    /// print the settings that point a server at them.
+    Fakes {
+        /// The OpenAI fake's port.
+        #[arg(long, default_value_t = 4010)]
+        openai_port: u16,
+        /// The Twilio fake's port.
+        #[arg(long, default_value_t = 4011)]
+        twilio_port: u16,
+        /// A phone number the fake Twilio account owns (repeatable).
+        #[arg(long = "number", default_values_t = ["+15005550100".to_owned(), "+15005550101".to_owned()])]
+        numbers: Vec<String>,
+    },
 }
 
 /// Runs the chosen command to completion.
@@ -77,6 +90,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 linger: std::time::Duration::from_secs(linger),
             };
             crate::simulate::simulate(config, simulation).await
+        }
+        Command::Fakes {
+            openai_port,
+            twilio_port,
+            numbers,
+        } => {
+            let clouds = crate::fakes::FakeClouds {
+                openai_port,
+                twilio_port,
+                numbers,
+            };
+            crate::fakes::serve(clouds).await
         }
         Command::Migrate => {
             let db = database::Database::open(&config.database).await?;

@@ -11,6 +11,7 @@
 //! - [`error`]     — `ApiError`, the one error type of JSON endpoints.
 //! - [`telemetry`] — tracing set-up and request spans.
 //! - [`simulate`]  — `switchboard simulate`: a whole call to an agent without a phone.
+//! - [`fakes`]     — `switchboard fakes`: OpenAI and Twilio faked offline on loopback ports.
 //! - [`routes`]    — handlers grouped by what they serve.
 //! - [`tools`]     — runs the model's tool calls during a call and records them.
 
@@ -21,6 +22,7 @@ pub mod config;
 pub mod database;
 pub mod effects;
 pub mod error;
+pub mod fakes;
 pub mod routes;
 pub mod simulate;
 pub mod startup;

@@ -4,13 +4,15 @@
 //!
 //! Twilio is always the in-process fake here (a simulated call must never reach the real
 //! account). The engine is whatever is configured: the real OpenAI Realtime API with
-//! `OPENAI_API_KEY`, otherwise the offline fake, which greets and answers "I see.".
+//! `OPENAI_API_KEY`, otherwise the offline fakes: the Realtime fake greets and answers "I see.",
+//! and the HTTP fake writes the call's summary and outcome, so the whole after-call path runs.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use switchboard::fakes::openai_http::{FakeOpenAi, FakeOpenAiOptions};
 use switchboard::fakes::openai_realtime::{FakeRealtime, FakeScript};
 use switchboard::fakes::twilio::{FakeTwilio, FakeTwilioOptions};
 use switchboard::fakes::twilio_caller::{CallerOptions, place_call, read_wav, write_wav};
@@ -47,12 +49,14 @@ pub async fn simulate(mut config: Config, simulation: Simulation) -> anyhow::Res
     config.twilio.account_sid = Some(twilio.account_sid().to_owned());
     config.twilio.auth_token = Some(Secret::new(twilio.auth_token()));
     config.twilio.api_base = twilio.base_url();
-    let _offline_engine = if config.openai.api_key.is_none() {
-        let fake = FakeRealtime::start(FakeScript::default()).await?;
+    let _offline_openai = if config.openai.api_key.is_none() {
+        let realtime = FakeRealtime::start(FakeScript::default()).await?;
+        let http = FakeOpenAi::start(FakeOpenAiOptions::default()).await?;
+        http.relay_realtime(&realtime);
         println!("no OPENAI_API_KEY: the agent speaks through the offline fake engine");
-        config.openai.base_url = fake.base_url();
+        config.openai.base_url = http.base_url();
         config.openai.api_key = Some(Secret::new("sk-offline-simulation"));
-        Some(fake)
+        Some((realtime, http))
     } else {
         println!("engine: OpenAI Realtime ({})", config.openai.realtime_model);
         None
@@ -153,6 +157,30 @@ pub async fn simulate(mut config: Config, simulation: Simulation) -> anyhow::Res
     if let Some(out) = &simulation.out {
         write_wav(out, &report.agent_audio).map_err(anyhow::Error::msg)?;
         println!("agent audio written to {}", out.display());
+    }
+    // The summary job runs as soon as the call ends; wait a little for it.
+    let mut summary = None;
+    for _ in 0..100 {
+        summary = sqlx::query_as::<_, (Option<String>, Option<serde_json::Value>)>(
+            "select summary, outcome from calls where call_sid = $1",
+        )
+        .bind(&call_sid)
+        .fetch_optional(&pool)
+        .await?
+        .filter(|(summary, _)| summary.is_some());
+        if summary.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    match summary {
+        Some((Some(summary), outcome)) => {
+            println!("summary: {summary}");
+            if let Some(outcome) = outcome.filter(|o| !o.is_null()) {
+                println!("outcome: {outcome}");
+            }
+        }
+        _ => println!("no summary yet (the summary job retries in the background)"),
     }
     stop.cancel();
     server.await??;

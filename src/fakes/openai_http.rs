@@ -1,7 +1,9 @@
 //! A fake of OpenAI's HTTP API on `127.0.0.1:0`, for embedder and chat-client tests and `simulate`.
 //!
 //! It serves `POST /v1/embeddings` ([`embeddings`]) and `POST /v1/chat/completions` ([`chat`])
-//! with the published request and response shapes, checks `Authorization: Bearer …`, answers
+//! with the published request and response shapes (and, once [`FakeOpenAi::relay_realtime`]
+//! names a [`FakeRealtime`](crate::fakes::openai_realtime::FakeRealtime), `GET /v1/realtime` on
+//! the same base URL, as OpenAI serves it), checks `Authorization: Bearer …`, answers
 //! errors as `{"error": {"message", "type", "param", "code"}}`, and records every request it
 //! receives ([`FakeOpenAi::requests`]). Tests inject failures ([`FakeOpenAi::fail_next`],
 //! [`FakeOpenAi::reject_credentials`]) to exercise retries and error mapping. Responses are
@@ -25,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 pub mod chat;
 pub mod embeddings;
 mod error;
+mod realtime_relay;
 
 pub use embeddings::fake_embedding;
 
@@ -114,7 +117,15 @@ impl Drop for FakeOpenAi {
 impl FakeOpenAi {
     /// Binds `127.0.0.1:0` and starts serving.
     pub async fn start(options: FakeOpenAiOptions) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), options).await
+    }
+
+    /// Binds `addr` (a fixed port for a long-running fake, `switchboard fakes`) and serves.
+    pub async fn start_on(
+        addr: std::net::SocketAddr,
+        options: FakeOpenAiOptions,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             state: Mutex::new(FakeState {
@@ -123,6 +134,7 @@ impl FakeOpenAi {
                 reject_credentials: false,
                 requests: Vec::new(),
             }),
+            realtime: Mutex::new(None),
         });
         let app = router(shared.clone());
         let stop = CancellationToken::new();
@@ -139,6 +151,17 @@ impl FakeOpenAi {
             stop,
             task: Some(task),
         })
+    }
+
+    /// Serves the Realtime WebSocket at `{base_url}/realtime` by relaying to `realtime`, so one
+    /// base URL covers the whole API, as `OPENAI_BASE_URL` does for the real one.
+    pub fn relay_realtime(&self, realtime: &crate::fakes::openai_realtime::FakeRealtime) {
+        let url = realtime.base_url().replacen("http://", "ws://", 1) + "/realtime";
+        *self
+            .shared
+            .realtime
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(url);
     }
 
     /// Stops accepting, closes idle connections and waits for in-flight requests to finish.
@@ -208,6 +231,8 @@ impl FakeOpenAi {
 #[derive(Debug)]
 struct Shared {
     state: Mutex<FakeState>,
+    /// `ws://…/v1/realtime` of the Realtime fake that `/v1/realtime` relays to.
+    realtime: Mutex<Option<String>>,
 }
 
 #[derive(Debug)]
@@ -288,6 +313,7 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1/embeddings", post(create_embeddings))
         .route("/v1/chat/completions", post(create_chat_completion))
+        .route("/v1/realtime", axum::routing::get(realtime_relay::upgrade))
         .fallback(unknown_route)
         .with_state(shared)
 }

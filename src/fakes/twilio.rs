@@ -17,22 +17,24 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
 use base64::Engine as _;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 mod account;
+mod dial;
 mod resources;
 #[cfg(test)]
 mod tests;
 
 use account::{Account, Incoming};
+pub use dial::{DialError, demo_caller_audio};
 
 /// The fake's default account SID (`AC` + 32 hex digits, like a real one).
 pub const FAKE_ACCOUNT_SID: &str = "ACfa4e0000000000000000000000000001";
@@ -261,7 +263,12 @@ impl Drop for FakeTwilio {
 impl FakeTwilio {
     /// Binds `127.0.0.1:0` and serves the account described by `options`.
     pub async fn start(options: FakeTwilioOptions) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), options).await
+    }
+
+    /// Binds `addr` (a fixed port for a long-running fake, `switchboard fakes`) and serves.
+    pub async fn start_on(addr: SocketAddr, options: FakeTwilioOptions) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (created, created_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -273,7 +280,7 @@ impl FakeTwilio {
             )),
             created,
         });
-        let router = Router::new().fallback(answer).with_state(shared.clone());
+        let router = dial::routes().fallback(answer).with_state(shared.clone());
         let task = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, router).await {
                 tracing::warn!(%error, "fake Twilio stopped");

@@ -323,6 +323,10 @@ async fn simulate_calls_an_agent_offline_and_writes_what_it_said() {
         "the transcript is printed: {stdout}"
     );
     assert!(stdout.contains("first agent audio"), "{stdout}");
+    assert!(
+        stdout.contains("summary: "),
+        "the offline fakes summarise the call too: {stdout}"
+    );
     let written = hound::WavReader::open(&out).unwrap();
     assert!(
         written.len() > 1_600,
@@ -334,4 +338,126 @@ async fn simulate_calls_an_agent_offline_and_writes_what_it_said() {
         .await
         .unwrap();
     assert!(lines >= 1);
+}
+
+/// `switchboard fakes` stands in for both clouds: a server pointed at it assigns a number
+/// through the fake Twilio REST API, the fake phone dials it, the fake Realtime engine talks, and
+/// the fake chat API summarises — a whole call with no account anywhere.
+#[tokio::test]
+async fn the_offline_fakes_run_a_whole_call_dialled_to_an_assigned_number() {
+    let (openai_port, twilio_port) = (free_port(), free_port());
+    let mut fakes = switchboard()
+        .args(["fakes", "--openai-port", &openai_port.to_string()])
+        .args([
+            "--twilio-port",
+            &twilio_port.to_string(),
+            "--number",
+            "+15005550123",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (openai, twilio) = (
+        format!("http://127.0.0.1:{openai_port}/v1"),
+        format!("http://127.0.0.1:{twilio_port}"),
+    );
+    assert!(
+        wait_until_ready(&format!("{twilio}/_fake/health"), Duration::from_secs(30)).await,
+        "the fakes did not start"
+    );
+    let app = crate::helpers::spawn_app_with(&[
+        ("OPENAI_BASE_URL", &openai),
+        ("OPENAI_API_KEY", "sk-fake-offline"),
+        ("EMBEDDINGS", "local"),
+        ("TWILIO_API_BASE", &twilio),
+        (
+            "TWILIO_ACCOUNT_SID",
+            switchboard::fakes::twilio::FAKE_ACCOUNT_SID,
+        ),
+        (
+            "TWILIO_AUTH_TOKEN",
+            switchboard::fakes::twilio::FAKE_AUTH_TOKEN,
+        ),
+    ])
+    .await;
+    let (org, agent) = switchboard::testing::seed_org_with_agent(&app.pool, "Dialled").await;
+    switchboard::store::agents::insert_phone_number(&app.pool, org, "+15005550123", Some(agent))
+        .await
+        .unwrap();
+    // What assigning the number does on Twilio's side.
+    use switchboard::twilio_rest::{TwilioRest, TwilioRestConfig};
+    let rest = TwilioRest::new(
+        TwilioRestConfig::new(
+            switchboard::fakes::twilio::FAKE_ACCOUNT_SID,
+            switchboard::fakes::twilio::FAKE_AUTH_TOKEN,
+        )
+        .with_api_base(&twilio),
+    )
+    .unwrap();
+    let number = rest.list_incoming_numbers().await.unwrap().remove(0);
+    rest.configure_number(
+        &number.sid,
+        &app.url("/twilio/voice"),
+        &app.url("/twilio/status"),
+    )
+    .await
+    .unwrap();
+
+    let dialled: serde_json::Value = reqwest::Client::new()
+        .post(format!("{twilio}/_fake/dial"))
+        .form(&[
+            ("From", "+15005550006"),
+            ("To", "+15005550123"),
+            ("Seconds", "5"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let call_sid = dialled["sid"].as_str().expect("the call's sid").to_owned();
+
+    // The call ends, Twilio reports `completed`, and the summary job writes its summary.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (status, summary) = loop {
+        let row: Option<(String, Option<String>)> =
+            sqlx::query_as("select status, summary from calls where call_sid = $1")
+                .bind(&call_sid)
+                .fetch_optional(&app.pool)
+                .await
+                .unwrap();
+        if let Some((status, Some(summary))) = row.clone()
+            && status == "completed"
+        {
+            break (status, summary);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the call did not finish: {row:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status, "completed");
+    assert!(!summary.is_empty());
+    let agent_lines: i64 = sqlx::query_scalar(
+        "select count(*) from call_transcript_lines l join calls c on c.id = l.call_id \
+          where c.call_sid = $1 and l.role = 'agent'",
+    )
+    .bind(&call_sid)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(agent_lines >= 1, "the agent spoke");
+    app.stop().await;
+    fakes.kill().unwrap();
+    let _ = fakes.wait();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -65,7 +65,7 @@ impl Answer {
 /// The account: its credentials, numbers, calls, and everything asked of it.
 pub(super) struct Account {
     pub(super) account_sid: String,
-    auth_token: String,
+    pub(super) auth_token: String,
     max_page_size: usize,
     pub(super) numbers: Vec<FakeNumber>,
     pub(super) calls: Vec<FakeCall>,
