@@ -213,7 +213,14 @@ impl CallSession {
             .requested
             .as_ref()
             .map(|_| self.response.requested_at + RESPONSE_START_TIMEOUT);
-        [max_duration, grace, silence, filler, watchdog, self.reconnect_at]
+        [
+            max_duration,
+            grace,
+            silence,
+            filler,
+            watchdog,
+            self.reconnect_at,
+        ]
     }
 
     pub(super) fn fire_timers(&mut self, now: CallTime) {
