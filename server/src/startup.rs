@@ -10,6 +10,7 @@ use app::{App, shell};
 use axum::Router;
 use axum::middleware;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use leptos::prelude::{LeptosOptions, provide_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -142,8 +143,14 @@ impl Application {
         );
         let shutdown = self.shutdown.clone();
         let stopping = self.stopping.clone();
+        // Media frames are small and latency-bound: never hold one back for Nagle's algorithm.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )

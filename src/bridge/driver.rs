@@ -257,6 +257,8 @@ impl<C: EngineConnector> CallBridge<C> {
 
             let kind = input.kind();
             let started = std::time::Instant::now();
+            // Twilio messages of one input (media and its mark) go out in one write.
+            let mut twilio_queued = false;
             for action in session.handle(input, now()) {
                 match action {
                     CallAction::Twilio(msg) => {
@@ -264,8 +266,9 @@ impl<C: EngineConnector> CallBridge<C> {
                             continue;
                         }
                         msg.write_json(&mut out);
-                        if let Err(e) = twilio_tx.send(out.clone()).await {
-                            debug!(error = %e, "twilio send failed");
+                        match twilio_tx.feed(out.clone()).await {
+                            Ok(()) => twilio_queued = true,
+                            Err(e) => debug!(error = %e, "twilio send failed"),
                         }
                     }
                     CallAction::Engine(command) => match &mut link {
@@ -306,6 +309,9 @@ impl<C: EngineConnector> CallBridge<C> {
                     CallAction::Finish(record) => emit(Effect::Finish(record)),
                     CallAction::Log(diagnostic) => info!(%diagnostic, "call session"),
                 }
+            }
+            if twilio_queued && let Err(e) = twilio_tx.flush().await {
+                debug!(error = %e, "twilio send failed");
             }
             let took = started.elapsed();
             if took > std::time::Duration::from_millis(20) {

@@ -7,10 +7,14 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::{Engine, EngineCommand, EngineConnector, EngineIoError, EngineRead};
 use crate::realtime::{RealtimeAdapter, RealtimeClientEvent, RealtimeServerEvent};
+
+/// The engine socket's read buffer (see [`OpenAiRealtime::connect`]).
+const READ_BUFFER_BYTES: usize = 16 * 1024;
 
 /// Where and how to reach the Realtime API. `Debug` never prints the key.
 #[derive(Clone, PartialEq, Eq)]
@@ -78,7 +82,11 @@ impl OpenAiRealtime<MaybeTlsStream<tokio::net::TcpStream>> {
         let bearer = HeaderValue::from_str(&format!("Bearer {}", config.api_key))
             .map_err(|e| EngineIoError(format!("bad api key: {e}")))?;
         request.headers_mut().insert("Authorization", bearer);
-        let (ws, _) = tokio_tungstenite::connect_async(request)
+        // tungstenite zeroes its read buffer's free space before every read: the 128 KiB
+        // default costs more than the frame. Audio deltas are a few KiB; larger frames still
+        // arrive, in several reads. Nagle's algorithm would hold small frames back.
+        let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
             .await
             .map_err(|e| EngineIoError(format!("realtime connect: {e}")))?;
         Ok(Self::from_socket(ws))
@@ -100,14 +108,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> OpenAiRealtime<S> {
     async fn send_command(&mut self, command: EngineCommand) -> Result<(), EngineIoError> {
         self.events.clear();
         self.adapter.client_events(command, &mut self.events);
+        // Queued, then written together: one write for a command's events.
         for event in self.events.drain(..) {
             event.write_json(&mut self.buf);
             self.ws
-                .send(Message::text(self.buf.clone()))
+                .feed(Message::text(self.buf.clone()))
                 .await
                 .map_err(|e| EngineIoError(format!("realtime send: {e}")))?;
         }
-        Ok(())
+        self.ws
+            .flush()
+            .await
+            .map_err(|e| EngineIoError(format!("realtime send: {e}")))
     }
 
     /// Cancel-safe: the only await is `StreamExt::next`, and no state is held across it.
