@@ -6,7 +6,12 @@ import { join } from 'node:path';
 // Chosen once in the main process; workers inherit the environment, so they agree.
 process.env.E2E_PORT ??= String(20000 + Math.floor(Math.random() * 20000));
 process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+// `switchboard fakes` stands in for OpenAI and Twilio (see server/src/fakes.rs).
+process.env.E2E_FAKE_OPENAI_PORT ??= String(Number(process.env.E2E_PORT) + 1);
+process.env.E2E_FAKE_TWILIO_PORT ??= String(Number(process.env.E2E_PORT) + 2);
+process.env.FAKE_TWILIO_URL ??= `http://127.0.0.1:${process.env.E2E_FAKE_TWILIO_PORT}`;
 const baseURL = process.env.BASE_URL ?? `http://127.0.0.1:${process.env.E2E_PORT}`;
+const fakeOpenAi = `http://127.0.0.1:${process.env.E2E_FAKE_OPENAI_PORT}/v1`;
 
 export default defineConfig({
   testDir: './tests',
@@ -26,8 +31,20 @@ export default defineConfig({
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     },
   },
-  // The release build on a fresh embedded PostgreSQL in a temporary directory.
-  webServer: process.env.BASE_URL ? undefined : {
+  // The offline fakes of both clouds, then the release build on a fresh embedded PostgreSQL in
+  // a temporary directory, pointed at them.
+  webServer: process.env.BASE_URL ? undefined : [{
+    command: `target/release/switchboard fakes --openai-port ${process.env.E2E_FAKE_OPENAI_PORT} `
+      + `--twilio-port ${process.env.E2E_FAKE_TWILIO_PORT} --number +15005550100 --number +15005550101`,
+    cwd: '..',
+    url: `${process.env.FAKE_TWILIO_URL}/_fake/health`,
+    timeout: 30_000,
+    reuseExistingServer: false,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+    env: { LOG_LEVEL: 'warn' },
+  }, {
     command: 'target/release/switchboard',
     cwd: '..',
     url: `${baseURL}/readyz`,
@@ -42,6 +59,13 @@ export default defineConfig({
       SWITCHBOARD_DATA_DIR: process.env.E2E_DATA_DIR,
       DATABASE_URL: '',
       LOG_LEVEL: 'warn',
+      PUBLIC_BASE_URL: baseURL,
+      OPENAI_BASE_URL: fakeOpenAi,
+      OPENAI_API_KEY: 'sk-fake-offline',
+      EMBEDDINGS: 'local',
+      TWILIO_API_BASE: process.env.FAKE_TWILIO_URL,
+      TWILIO_ACCOUNT_SID: 'ACfa4e0000000000000000000000000001',
+      TWILIO_AUTH_TOKEN: 'fake-twilio-auth-token',
     },
-  },
+  }],
 });

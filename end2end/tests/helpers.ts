@@ -39,3 +39,33 @@ export async function screenshot(page: Page, name: string) {
   mkdirSync('screenshots', { recursive: true });
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
 }
+
+/** The fake Twilio account the e2e server is pointed at (`switchboard fakes`). */
+export const FAKE_TWILIO = {
+  url: process.env.FAKE_TWILIO_URL ?? 'http://127.0.0.1:4011',
+  accountSid: 'ACfa4e0000000000000000000000000001',
+  authToken: 'fake-twilio-auth-token',
+  numbers: ['+15005550100', '+15005550101'],
+};
+
+/** A number as the fake Twilio account holds it (its `voice_url` shows what assigning set). */
+export async function fakeTwilioNumber(phoneNumber: string): Promise<Record<string, unknown> | undefined> {
+  const auth = Buffer.from(`${FAKE_TWILIO.accountSid}:${FAKE_TWILIO.authToken}`).toString('base64');
+  const response = await fetch(
+    `${FAKE_TWILIO.url}/2010-04-01/Accounts/${FAKE_TWILIO.accountSid}/IncomingPhoneNumbers.json?PageSize=1000`,
+    { headers: { authorization: `Basic ${auth}` } },
+  );
+  const page = await response.json() as { incoming_phone_numbers: Array<Record<string, unknown>> };
+  return page.incoming_phone_numbers.find((n) => n.phone_number === phoneNumber);
+}
+
+/** Somebody calls `to` through the fake Twilio (which posts to the number's voice URL). */
+export async function dialFake(to: string, seconds = 8): Promise<string> {
+  const response = await fetch(`${FAKE_TWILIO.url}/_fake/dial`, {
+    method: 'POST',
+    body: new URLSearchParams({ From: '+15005550006', To: to, Seconds: String(seconds) }),
+  });
+  const body = await response.json() as { sid?: string, message?: string };
+  if (!response.ok || !body.sid) throw new Error(`dial failed: ${body.message ?? response.status}`);
+  return body.sid;
+}
