@@ -14,6 +14,7 @@
 //! - [`bridge`]   — the per-call task driving a `CallSession` between the Twilio socket and an engine.
 //! - [`fakes`]    — in-process stand-ins for OpenAI (Realtime and HTTP) and Twilio REST, for tests and `simulate`.
 //! - [`twilio_rest`] — Twilio REST client: hang up, redirect, outbound calls, number set-up.
+//! - [`outbound`] — placing an outbound call from an agent (shared by the REST API and the dashboard).
 //! - [`postgres`] — the embedded PostgreSQL + pgvector cluster used when no `DATABASE_URL` is given.
 //! - [`store`]    — the database: pool, migrations, one module per aggregate, every query scoped by organization.
 //! - [`accounts`] — sign-up, log-in and password hashing on top of the store.
@@ -34,6 +35,7 @@ pub mod fakes;
 pub mod jobs;
 pub mod knowledge;
 pub mod live;
+pub mod outbound;
 pub mod postgres;
 pub mod rag;
 pub mod realtime;

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod call_history;
 pub mod calls;
 pub mod jobs;
 pub mod knowledge;

@@ -1,6 +1,7 @@
 //! Server functions, each with its server-only half in an `ssr` submodule.
 
 pub mod auth;
+pub mod calls;
 pub mod keys;
 pub mod knowledge;
 

@@ -1,4 +1,6 @@
-//! Small types shared by the browser and the server.
+//! Small types shared by the browser and the server ([`calls`]: the Calls pages).
+
+pub mod calls;
 
 use serde::{Deserialize, Serialize};
 

@@ -14,7 +14,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::components::shell::DashboardShell;
 use crate::pages::{agents, auth, calls, knowledge, live, numbers, overview, section, settings};
@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("knowledge") view=knowledge::KnowledgePage />
                         <Route path=path!("numbers") view=numbers::NumbersPage />
                         <Route path=path!("calls") view=calls::CallsPage />
+                        <Route path=path!("calls/:id") view=calls::detail::CallDetailPage ssr=SsrMode::Async />
                         <Route path=path!("live") view=live::LivePage />
                         <Route path=path!("settings") view=settings::SettingsPage />
                     </ParentRoute>

@@ -4,6 +4,7 @@
 mod accounts;
 mod binary;
 mod call_flow;
+mod call_pages;
 mod calls;
 mod health;
 mod helpers;
