@@ -9,8 +9,11 @@ pub mod api_keys;
 pub mod calls;
 pub mod jobs;
 pub mod knowledge;
+pub mod members;
+pub mod phone_numbers;
 pub mod tools;
 pub mod transcripts;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -3,6 +3,8 @@
 pub mod auth;
 pub mod keys;
 pub mod knowledge;
+pub mod numbers;
+pub mod settings;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;

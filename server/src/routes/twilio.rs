@@ -27,11 +27,7 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
-/// The path of the inbound-call webhook.
-pub const VOICE_PATH: &str = "/twilio/voice";
-
-/// The path of the call-status callback.
-pub const STATUS_PATH: &str = "/twilio/status";
+pub use switchboard::twilio::paths::{STATUS_PATH, VOICE_PATH};
 
 /// How long after a final status the summary waits, for the bridge's last lines.
 const SUMMARY_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
