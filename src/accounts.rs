@@ -275,7 +275,8 @@ pub async fn load_user(pool: &PgPool, user_id: Uuid) -> Result<Option<CurrentUse
     }
 }
 
-async fn hash_password(password: Password) -> Result<String, AccountError> {
+/// Hashes a new password (argon2id, on the blocking pool).
+pub(crate) async fn hash_password(password: Password) -> Result<String, AccountError> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()

@@ -18,6 +18,7 @@
 //! - [`postgres`] — the embedded PostgreSQL + pgvector cluster used when no `DATABASE_URL` is given.
 //! - [`store`]    — the database: pool, migrations, one module per aggregate, every query scoped by organization.
 //! - [`accounts`] — sign-up, log-in and password hashing on top of the store.
+//! - [`members`]  — an organization's name, members, roles and one-time invitation links.
 //! - [`business_tools`] — agents' typed tools: JSON-Schema-checked arguments, signed webhooks.
 //! - [`jobs`]     — the durable-job worker: claims jobs with `SKIP LOCKED`, heartbeats, retries.
 //! - [`live`]     — the live bus: call and document events to every instance's SSE streams.
@@ -35,6 +36,7 @@ pub mod fakes;
 pub mod jobs;
 pub mod knowledge;
 pub mod live;
+pub mod members;
 pub mod outbound;
 pub mod postgres;
 pub mod rag;

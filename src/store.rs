@@ -10,8 +10,11 @@ pub mod call_history;
 pub mod calls;
 pub mod jobs;
 pub mod knowledge;
+pub mod members;
+pub mod phone_numbers;
 pub mod tools;
 pub mod transcripts;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -10,8 +10,10 @@
 //! - [`twiml`]     — a typed TwiML builder that always emits well-formed, escaped XML.
 //! - [`signature`] — compute and verify `X-Twilio-Signature`, and rebuild the URL Twilio signed.
 //! - [`stream_token`] — short-lived HMAC tokens in the Media Streams URL path.
+//! - [`paths`]     — the webhook paths Twilio is pointed at.
 
 pub mod media;
+pub mod paths;
 pub mod signature;
 pub mod stream_token;
 pub mod twiml;

@@ -4,6 +4,8 @@ pub mod auth;
 pub mod calls;
 pub mod keys;
 pub mod knowledge;
+pub mod numbers;
+pub mod settings;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;

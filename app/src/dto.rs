@@ -4,6 +4,9 @@ pub mod calls;
 
 use serde::{Deserialize, Serialize};
 
+pub mod numbers;
+pub mod settings;
+
 /// The signed-in user, as pages see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {

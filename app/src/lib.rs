@@ -17,7 +17,9 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::shell::DashboardShell;
-use crate::pages::{agents, auth, calls, knowledge, live, numbers, overview, section, settings};
+use crate::pages::{
+    agents, auth, calls, invite, knowledge, live, numbers, overview, section, settings,
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -56,6 +58,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <section::NotFound /> }>
                     <Route path=path!("/login") view=auth::LoginPage />
                     <Route path=path!("/signup") view=auth::SignUpPage />
+                    <Route path=path!("/invite/:token") view=invite::InvitePage />
                     <ParentRoute path=path!("") view=DashboardShell>
                         <Route path=path!("") view=overview::OverviewPage />
                         <Route path=path!("agents") view=agents::AgentsPage />

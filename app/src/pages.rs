@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod auth;
 pub mod calls;
+pub mod invite;
 pub mod knowledge;
 pub mod live;
 pub mod numbers;

@@ -63,6 +63,10 @@ pub async fn guard_pages(request: Request, next: Next) -> Response {
     }
     let signed_in = request.extensions().get::<CurrentUser>().is_some();
     let path = request.uri().path();
+    // An invitation link works whoever is signed in: it only shows what the link is for.
+    if path.starts_with(switchboard::members::INVITE_PATH_PREFIX) {
+        return next.run(request).await;
+    }
     let public = PUBLIC_PAGES.contains(&path);
     match (public, signed_in) {
         (true, true) => Redirect::to("/").into_response(),

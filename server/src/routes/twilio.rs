@@ -27,11 +27,7 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
-/// The path of the inbound-call webhook.
-pub const VOICE_PATH: &str = "/twilio/voice";
-
-/// The path of the call-status callback.
-pub const STATUS_PATH: &str = "/twilio/status";
+pub use switchboard::twilio::paths::{STATUS_PATH, VOICE_PATH};
 
 /// Where Twilio posts when a call's recording is ready.
 pub const RECORDING_PATH: &str = "/twilio/recording";

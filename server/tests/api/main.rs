@@ -9,5 +9,7 @@ mod calls;
 mod health;
 mod helpers;
 mod knowledge;
+mod numbers_pages;
+mod settings_pages;
 mod stream;
 mod twilio;
