@@ -4,11 +4,13 @@
 //! it in SQL; nothing here trusts an id from a request on its own.
 
 pub mod accounts;
+pub mod agent_settings;
 pub mod agents;
 pub mod api_keys;
 pub mod calls;
 pub mod jobs;
 pub mod knowledge;
+pub mod prompt_versions;
 pub mod tools;
 pub mod transcripts;
 

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod agents;
+
 /// The signed-in user, as pages see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {
