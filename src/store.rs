@@ -4,6 +4,7 @@
 //! it in SQL; nothing here trusts an id from a request on its own.
 
 pub mod accounts;
+pub mod agent_settings;
 pub mod agents;
 pub mod api_keys;
 pub mod call_history;
@@ -12,6 +13,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod members;
 pub mod phone_numbers;
+pub mod prompt_versions;
 pub mod tools;
 pub mod transcripts;
 pub mod webhooks;

@@ -1,5 +1,6 @@
 //! Server functions, each with its server-only half in an `ssr` submodule.
 
+pub mod agents;
 pub mod auth;
 pub mod calls;
 pub mod keys;

@@ -1,11 +1,11 @@
-//! Small types shared by the browser and the server ([`calls`]: the Calls pages).
+//! Small types shared by the browser and the server, one submodule per section's pages.
 
+pub mod agents;
 pub mod calls;
-
-use serde::{Deserialize, Serialize};
-
 pub mod numbers;
 pub mod settings;
+
+use serde::{Deserialize, Serialize};
 
 /// The signed-in user, as pages see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

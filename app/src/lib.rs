@@ -61,7 +61,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite/:token") view=invite::InvitePage />
                     <ParentRoute path=path!("") view=DashboardShell>
                         <Route path=path!("") view=overview::OverviewPage />
-                        <Route path=path!("agents") view=agents::AgentsPage />
+                        // Async: the whole page is rendered before it is sent, so the
+                        // agent forms work in a browser that runs no script.
+                        <Route path=path!("agents") view=agents::AgentsPage ssr=SsrMode::Async />
+                        <Route path=path!("agents/new") view=agents::NewAgentPage ssr=SsrMode::Async />
+                        <Route path=path!("agents/:id") view=agents::EditAgentPage ssr=SsrMode::Async />
+                        <Route path=path!("agents/:id/versions") view=agents::AgentVersionsPage ssr=SsrMode::Async />
                         <Route path=path!("knowledge") view=knowledge::KnowledgePage />
                         <Route path=path!("numbers") view=numbers::NumbersPage />
                         <Route path=path!("calls") view=calls::CallsPage />

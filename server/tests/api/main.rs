@@ -2,6 +2,7 @@
 //! One test binary, so one throw-away cluster serves them all.
 
 mod accounts;
+mod agents;
 mod binary;
 mod call_flow;
 mod call_pages;
