@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod call_stats;
 pub mod calls;
 pub mod jobs;
 pub mod knowledge;

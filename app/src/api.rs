@@ -3,6 +3,8 @@
 pub mod auth;
 pub mod keys;
 pub mod knowledge;
+pub mod live;
+pub mod overview;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;

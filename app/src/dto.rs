@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod live;
+pub mod overview;
+
 /// The signed-in user, as pages see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {

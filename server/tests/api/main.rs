@@ -8,5 +8,6 @@ mod calls;
 mod health;
 mod helpers;
 mod knowledge;
+mod live_pages;
 mod stream;
 mod twilio;
