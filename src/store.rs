@@ -8,6 +8,7 @@ pub mod agent_settings;
 pub mod agents;
 pub mod api_keys;
 pub mod call_history;
+pub mod call_stats;
 pub mod calls;
 pub mod jobs;
 pub mod knowledge;

@@ -5,7 +5,9 @@ pub mod auth;
 pub mod calls;
 pub mod keys;
 pub mod knowledge;
+pub mod live;
 pub mod numbers;
+pub mod overview;
 pub mod settings;
 
 #[cfg(feature = "ssr")]

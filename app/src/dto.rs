@@ -2,7 +2,9 @@
 
 pub mod agents;
 pub mod calls;
+pub mod live;
 pub mod numbers;
+pub mod overview;
 pub mod settings;
 
 use serde::{Deserialize, Serialize};
