@@ -8,5 +8,6 @@ mod calls;
 mod health;
 mod helpers;
 mod knowledge;
+mod knowledge_pages;
 mod stream;
 mod twilio;
