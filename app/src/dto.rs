@@ -63,12 +63,25 @@ pub struct DocumentView {
 pub struct PassageView {
     /// The chunk's id.
     pub chunk_id: i64,
-    /// Where it comes from: document title and headings.
+    /// Where it comes from: document title and headings, `Title › Heading`.
     pub source: String,
+    /// The document's title.
+    pub title: String,
+    /// Headings the passage sits under, outermost first.
+    pub heading_path: Vec<String>,
     /// Its text.
     pub content: String,
     /// Cosine similarity to the query (1 = same direction).
     pub score: f32,
+}
+
+/// An agent documents and searches can be scoped to (the knowledge page's pickers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentChoice {
+    /// The agent's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
 }
 
 /// An API key as the settings page lists it (never the key itself).

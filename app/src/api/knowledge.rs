@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::dto::{DocumentView, PassageView};
+use crate::dto::{AgentChoice, DocumentView, PassageView};
 use crate::error::AppError;
 
 /// The organization's documents, newest first.
@@ -131,8 +131,27 @@ pub async fn search_knowledge(
                 content: "",
             }
             .source(),
+            title: hit.title,
+            heading_path: hit.heading_path,
             score: hit.score,
             content: hit.content,
+        })
+        .collect())
+}
+
+/// The organization's agents, by name, for the scope pickers (upload, paste, search).
+#[server(prefix = "/api", endpoint = "knowledge/agents")]
+pub async fn list_scope_agents() -> Result<Vec<AgentChoice>, AppError> {
+    let user = ssr::require_user()?;
+    let context = ssr::context()?;
+    let agents = knowledge_ssr::agents(&context.pool, user.org_id)
+        .await
+        .map_err(ssr::internal)?;
+    Ok(agents
+        .into_iter()
+        .map(|(id, name)| AgentChoice {
+            id: id.to_string(),
+            name,
         })
         .collect())
 }
@@ -161,6 +180,18 @@ mod knowledge_ssr {
             chunks_embedded: d.chunks_embedded,
             chunks_total: d.chunks_total,
         }
+    }
+
+    /// `(id, name)` of every agent in `org_id`, by name. The one query the pickers need; the
+    /// agents store grows its own listing with the agents page.
+    pub(super) async fn agents(
+        pool: &sqlx::PgPool,
+        org_id: Uuid,
+    ) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+        sqlx::query_as("select id, name from agents where org_id = $1 order by lower(name), id")
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
     }
 
     pub(super) fn parse_agent(raw: Option<String>) -> Result<Option<Uuid>, AppError> {

@@ -10,6 +10,7 @@ mod calls;
 mod health;
 mod helpers;
 mod knowledge;
+mod knowledge_pages;
 mod live_pages;
 mod numbers_pages;
 mod settings_pages;
