@@ -98,8 +98,7 @@ impl Board {
                 }),
             }
         }
-        self.calls
-            .sort_by(|a, b| a.call.started_at_ms.cmp(&b.call.started_at_ms));
+        self.calls.sort_by_key(|c| c.call.started_at_ms);
         ended
     }
 
