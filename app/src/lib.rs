@@ -59,18 +59,19 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=auth::LoginPage />
                     <Route path=path!("/signup") view=auth::SignUpPage />
                     <Route path=path!("/invite/:token") view=invite::InvitePage />
-                    <ParentRoute path=path!("") view=DashboardShell>
+                    // Async: each signed-in page is rendered whole before it is sent (the shell's
+                    // Suspense would otherwise stream out of order), so its content and forms
+                    // work in a browser that runs no script.
+                    <ParentRoute path=path!("") view=DashboardShell ssr=SsrMode::Async>
                         <Route path=path!("") view=overview::OverviewPage />
-                        // Async: the whole page is rendered before it is sent, so the
-                        // agent forms work in a browser that runs no script.
-                        <Route path=path!("agents") view=agents::AgentsPage ssr=SsrMode::Async />
-                        <Route path=path!("agents/new") view=agents::NewAgentPage ssr=SsrMode::Async />
-                        <Route path=path!("agents/:id") view=agents::EditAgentPage ssr=SsrMode::Async />
-                        <Route path=path!("agents/:id/versions") view=agents::AgentVersionsPage ssr=SsrMode::Async />
+                        <Route path=path!("agents") view=agents::AgentsPage />
+                        <Route path=path!("agents/new") view=agents::NewAgentPage />
+                        <Route path=path!("agents/:id") view=agents::EditAgentPage />
+                        <Route path=path!("agents/:id/versions") view=agents::AgentVersionsPage />
                         <Route path=path!("knowledge") view=knowledge::KnowledgePage />
                         <Route path=path!("numbers") view=numbers::NumbersPage />
                         <Route path=path!("calls") view=calls::CallsPage />
-                        <Route path=path!("calls/:id") view=calls::detail::CallDetailPage ssr=SsrMode::Async />
+                        <Route path=path!("calls/:id") view=calls::detail::CallDetailPage />
                         <Route path=path!("live") view=live::LivePage />
                         <Route path=path!("settings") view=settings::SettingsPage />
                     </ParentRoute>

@@ -104,9 +104,10 @@ test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
   test('pasted text is added by a plain form post, and a blank title is refused', async ({ page }) => {
-    // The dashboard shell's <Suspense> streams out of order, so without JavaScript every signed-in
-    // page stays at "Loading…"; the routes need `ssr=SsrMode::Async` (app/src/lib.rs) first.
-    test.fixme(true, 'signed-in pages need SsrMode::Async to render without JavaScript');
+    // Signed-in pages now render whole without JavaScript, and a blank title is refused next to
+    // its field; but after an accepted post the browser lands on an address other than
+    // /knowledge (Leptos returns a plain post to where it came from), so this stays open.
+    test.fixme(true, 'a plain form post does not come back to /knowledge');
     test.setTimeout(120_000);
     await openKnowledge(page, 'No Script Deli', { script: false });
 
