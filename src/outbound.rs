@@ -14,11 +14,7 @@ use uuid::Uuid;
 use crate::store::{agents, calls};
 use crate::twilio_rest::{CallProgressEvent, CreateCall, MaskedPhone, TwilioRest, TwilioRestError};
 
-/// The path of the voice webhook Twilio fetches when the callee answers (the server routes it).
-pub const VOICE_PATH: &str = "/twilio/voice";
-
-/// The path of the call-status callback (the server routes it).
-pub const STATUS_PATH: &str = "/twilio/status";
+pub use crate::twilio::paths::{STATUS_PATH, VOICE_PATH};
 
 /// The largest `context` accepted, serialised: it goes into the session's instructions.
 pub const MAX_CONTEXT_BYTES: usize = 4096;

@@ -6,3 +6,6 @@ pub const VOICE_PATH: &str = "/twilio/voice";
 
 /// The call-status callback (`StatusCallback` of an assigned number and of outbound calls).
 pub const STATUS_PATH: &str = "/twilio/status";
+
+/// Where Twilio posts when a call's recording is ready.
+pub const RECORDING_PATH: &str = "/twilio/recording";

@@ -27,10 +27,7 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
-pub use switchboard::twilio::paths::{STATUS_PATH, VOICE_PATH};
-
-/// Where Twilio posts when a call's recording is ready.
-pub const RECORDING_PATH: &str = "/twilio/recording";
+pub use switchboard::twilio::paths::{RECORDING_PATH, STATUS_PATH, VOICE_PATH};
 
 /// How long after a final status the summary waits, for the bridge's last lines.
 const SUMMARY_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -58,12 +55,7 @@ pub async fn voice(
         Ok(token) => token,
         Err(refused) => return refused.into_response(),
     };
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let param = |name: &str| form_param(&params, name);
     let (call_sid, from, to) = (param("CallSid"), param("From"), param("To"));
     if let Some(call_id) = outbound_call_id(&uri)
         && !call_sid.is_empty()
@@ -311,12 +303,7 @@ pub async fn status(
     if let Err(refused) = verify(&state, &uri, &headers, &params, STATUS_PATH) {
         return refused.into_response();
     }
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let param = |name: &str| form_param(&params, name);
     let (call_sid, status) = (param("CallSid"), param("CallStatus"));
     if call_sid.is_empty() || !calls::is_known_status(status) {
         return (
@@ -365,12 +352,7 @@ pub async fn recording(
     if let Err(refused) = verify(&state, &uri, &headers, &params, RECORDING_PATH) {
         return refused.into_response();
     }
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let param = |name: &str| form_param(&params, name);
     let (call_sid, status, url) = (
         param("CallSid"),
         param("RecordingStatus"),
@@ -401,6 +383,14 @@ pub async fn recording(
         }
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// A webhook's form value, or "" when absent.
+fn form_param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
 }
 
 /// A phone number safe to log: country/area prefix and last four digits, e.g. `+1415•••0199`.

@@ -19,10 +19,8 @@ use serde_json::json;
 use super::{FakeTwilio, Shared};
 use crate::fakes::openai_realtime::tone;
 use crate::fakes::twilio_caller::{CallerError, CallerOptions, CallerReport, place_call};
+use crate::twilio::paths::VOICE_PATH;
 use crate::twilio::signature::{RequestValidator, SIGNATURE_HEADER};
-
-/// Where a voice URL must end for the caller fake (it posts to `{base}/twilio/voice`).
-const VOICE_PATH: &str = "/twilio/voice";
 
 /// Why a number could not be dialled.
 #[derive(Debug, thiserror::Error)]
