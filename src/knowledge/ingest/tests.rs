@@ -283,7 +283,10 @@ async fn progress_is_published_and_reupload_replaces_and_delete_removes() {
     assert!(!first.replaced);
     wait_until_settled(&pool, org, first.document_id).await;
     let mut seen = Vec::new();
-    while let Ok(message) = events.try_recv() {
+    // The last event may be published just after the document is marked ready: wait for it.
+    while let Ok(Ok(message)) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), events.recv()).await
+    {
         assert_eq!(message.org_id, org);
         if let LiveEvent::DocumentProgress {
             status,
