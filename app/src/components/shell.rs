@@ -36,6 +36,9 @@ pub fn DashboardShell() -> impl IntoView {
 
 #[component]
 fn Frame(user: UserView) -> impl IntoView {
+    // Pages that depend on who is signed in read it here rather than loading it again: a
+    // resource created only once another has resolved does not hydrate in step with the server.
+    provide_context(user.clone());
     let (menu_open, set_menu_open) = signal(false);
     let logout = ServerAction::<LogOut>::new();
     let org_name = user.org_name.clone();

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::auth::current_user;
+use crate::dto::UserView;
 use crate::error::AppError;
 
 pub mod keys;
@@ -18,38 +18,29 @@ pub mod webhook;
 /// `/settings`
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    // Loaded once: decides which forms to show, and never refetches, so forms are never rebuilt.
-    let me = Resource::new(|| (), |_| current_user());
+    // The signed-in user from the dashboard frame: decides which forms to show, and never
+    // changes while the page is open, so forms are never rebuilt.
+    let Some(me) = use_context::<UserView>() else {
+        return view! { <p class="mt-8 text-sm text-slate-600">"Please log in."</p> }.into_any();
+    };
+    let can_write = me.role != "viewer";
     view! {
         <Title text="Settings" />
         <h1 class="text-2xl font-semibold tracking-tight">"Settings"</h1>
         <p class="mt-1 text-sm text-slate-600">"Your organization, members, API keys and webhooks."</p>
-        <Suspense fallback=|| view! { <p class="mt-8 text-sm text-slate-500">"Loading…"</p> }>
-            {move || {
-                me.get().map(|me| match me {
-                    Ok(Some(me)) => {
-                        let can_write = me.role != "viewer";
-                        view! {
-                            <Show when=move || !can_write>
-                                <p class="mt-6 rounded-md border border-slate-200 bg-slate-100 px-3 py-2 text-sm text-slate-700">
-                                    "You are a viewer: you can see these settings, but only owners and admins can change them."
-                                </p>
-                            </Show>
-                            <div class="mt-8 space-y-8">
-                                <organization::Organization org_name=me.org_name.clone() can_write />
-                                <members::Members can_write is_owner=me.role == "owner" />
-                                <keys::ApiKeys can_write />
-                                <webhook::Webhook can_write />
-                            </div>
-                        }
-                        .into_any()
-                    }
-                    Ok(None) => view! { <p class="mt-8 text-sm text-slate-600">"Please log in."</p> }.into_any(),
-                    Err(e) => view! { <p role="alert" class="mt-8 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
-                })
-            }}
-        </Suspense>
+        <Show when=move || !can_write>
+            <p class="mt-6 rounded-md border border-slate-200 bg-slate-100 px-3 py-2 text-sm text-slate-700">
+                "You are a viewer: you can see these settings, but only owners and admins can change them."
+            </p>
+        </Show>
+        <div class="mt-8 space-y-8">
+            <organization::Organization org_name=me.org_name.clone() can_write />
+            <members::Members can_write is_owner=me.role == "owner" />
+            <keys::ApiKeys can_write />
+            <webhook::Webhook can_write />
+        </div>
     }
+    .into_any()
 }
 
 /// A settings card with its heading.
