@@ -44,6 +44,10 @@ test('create an agent with a tool, edit its prompt twice, compare and restore a 
   await page.getByRole('link', { name: 'New agent' }).click();
   await expect(page).toHaveURL(/\/agents\/new$/);
   await hydrated(page);
+  // The navigation still says where we are on an agent's own pages.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await expect(nav.getByRole('link', { name: 'Agents', exact: true })).toHaveAttribute('aria-current', 'page');
+  await expect(nav.getByRole('link', { name: 'Overview', exact: true })).not.toHaveAttribute('aria-current', 'page');
 
   await page.getByLabel('Name', { exact: true }).fill('Bookings');
   await page.getByLabel('Description').fill('Takes table bookings for the restaurant.');

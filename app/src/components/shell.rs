@@ -75,7 +75,8 @@ fn Frame(user: UserView) -> impl IntoView {
                                 <li>
                                     <A
                                         href=href
-                                        exact=true
+                                        // Overview only at `/`; every other section also for its sub-pages.
+                                        exact=href == "/"
                                         on:click=move |_| set_menu_open.set(false)
                                         attr:class="block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-700"
                                     >
