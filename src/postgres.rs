@@ -100,6 +100,8 @@ pub struct EmbeddedOptions {
     /// A throw-away cluster (tests): fsync off, and the data directory is
     /// deleted when the cluster stops, even if this process dies first.
     pub ephemeral: bool,
+    /// The loopback port to listen on; a free one when `None`.
+    pub port: Option<u16>,
 }
 
 /// A running PostgreSQL cluster owned by this process.
@@ -212,7 +214,10 @@ impl EmbeddedPostgres {
         }
         identity.own(&data_dir).await?;
 
-        let port = free_port()?;
+        let port = match options.port {
+            Some(port) => port,
+            None => free_port()?,
+        };
         let log = std::fs::File::create(&log_path)
             .map_err(io(format!("create {}", log_path.display())))?;
         let postgres = identity.command(&options.binaries.bin("postgres"));

@@ -35,6 +35,7 @@ pub async fn start_cluster() -> Result<EmbeddedPostgres, EmbeddedError> {
         binaries,
         data_dir: dir,
         ephemeral: true,
+        port: None,
     })
     .await
 }

@@ -45,7 +45,7 @@ export const FAKE_TWILIO = {
   url: process.env.FAKE_TWILIO_URL ?? 'http://127.0.0.1:4011',
   accountSid: 'ACfa4e0000000000000000000000000001',
   authToken: 'fake-twilio-auth-token',
-  numbers: ['+15005550100', '+15005550101'],
+  numbers: ['+15005550100', '+15005550101', '+15005550102'],
 };
 
 /** A number as the fake Twilio account holds it (its `voice_url` shows what assigning set). */

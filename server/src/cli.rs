@@ -1,4 +1,4 @@
-//! The command line: `switchboard [serve]`, `switchboard migrate` and `switchboard simulate`.
+//! The command line: `switchboard [serve]`, `migrate`, `simulate`, `fakes` and `database`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -23,6 +23,14 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Run the embedded PostgreSQL alone, in the foreground, and print its `DATABASE_URL`:
+    /// several instances pointed at it share one database (as two servers behind a load
+    /// balancer would). Stops on ctrl-c or SIGTERM.
+    Database {
+        /// The loopback port to listen on.
+        #[arg(long, default_value_t = 5433)]
+        port: u16,
+    },
     /// Call an agent without a phone: a whole call through the webhook, media stream and
     /// bridge, with your WAV as the caller. Prints the transcript and timings.
     Simulate {
@@ -108,5 +116,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             db.close().await
         }
+        Command::Database { port } => database::serve_embedded(&config.database, port).await,
     }
 }

@@ -32,6 +32,7 @@ impl Database {
                     binaries,
                     data_dir: data_dir.clone(),
                     ephemeral: false,
+                    port: None,
                 })
                 .await
                 .context("starting the embedded PostgreSQL")?;
@@ -69,6 +70,39 @@ impl Database {
         }
         Ok(())
     }
+}
+
+/// Runs the embedded cluster on `port` until ctrl-c or SIGTERM, migrated, printing its URL.
+pub async fn serve_embedded(config: &DatabaseConfig, port: u16) -> anyhow::Result<()> {
+    let DatabaseConfig::Embedded {
+        data_dir,
+        tools_dir,
+    } = config
+    else {
+        anyhow::bail!("DATABASE_URL is set: there is no embedded PostgreSQL to run");
+    };
+    let cluster = EmbeddedPostgres::start(EmbeddedOptions {
+        binaries: PgBinaries::locate(tools_dir)?,
+        data_dir: data_dir.clone(),
+        ephemeral: false,
+        port: Some(port),
+    })
+    .await
+    .context("starting the embedded PostgreSQL")?;
+    // Migrated here once, so instances starting together do not race to create the schema.
+    let pool = store::connect(&cluster.url(), 2).await?;
+    let migrated = store::migrate(&pool).await;
+    pool.close().await;
+    if let Err(e) = migrated {
+        stop(Some(cluster)).await;
+        return Err(e.into());
+    }
+    println!("DATABASE_URL={}", cluster.url());
+    crate::startup::shutdown_signal().await;
+    cluster
+        .stop()
+        .await
+        .context("stopping the embedded PostgreSQL")
 }
 
 async fn stop(embedded: Option<EmbeddedPostgres>) {

@@ -377,7 +377,8 @@ fn api_v1(state: &AppState) -> Router<AppState> {
         )
 }
 
-async fn shutdown_signal() {
+/// Resolves on ctrl-c or SIGTERM.
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -175,6 +175,7 @@ async fn pdf_ingestion(embedder: &LocalEmbedder, chapters: &[String]) -> anyhow:
         binaries: PgBinaries::locate(&tools_dir())?,
         data_dir: dir.path().join("pg"),
         ephemeral: false,
+        port: None,
     })
     .await?;
     let result = pdf_stages(&cluster, embedder, &pdf).await;

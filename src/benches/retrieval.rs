@@ -379,6 +379,7 @@ async fn start_tuned_cluster(data_dir: PathBuf) -> anyhow::Result<EmbeddedPostgr
         binaries: PgBinaries::locate(&tools_dir())?,
         data_dir,
         ephemeral: false,
+        port: None,
     };
     let cluster = EmbeddedPostgres::start(options.clone()).await?;
     let mut conn = sqlx::PgConnection::connect(&cluster.url()).await?;

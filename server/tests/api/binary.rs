@@ -3,6 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sqlx::Connection;
 use switchboard::postgres::{EmbeddedOptions, EmbeddedPostgres, PgBinaries};
 use switchboard::testing::tools_dir;
 
@@ -79,6 +80,7 @@ async fn a_database_without_pgvector_is_refused_by_name() {
         binaries: PgBinaries::locate(copy.path()).unwrap(),
         data_dir: data.path().join("pg"),
         ephemeral: true,
+        port: None,
     })
     .await
     .unwrap();
@@ -460,4 +462,102 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+#[tokio::test]
+async fn the_database_command_serves_one_migrated_cluster_that_two_instances_share() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut database = switchboard()
+        .env("SWITCHBOARD_DATA_DIR", data.path())
+        .args(["database", "--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first line of stdout is the URL, printed once the schema is in place.
+    let mut stdout = std::io::BufReader::new(database.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    assert_eq!(line.trim(), format!("DATABASE_URL={url}"));
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    let migrated: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        migrated > 0,
+        "migrations applied before the URL was printed"
+    );
+
+    // Two instances on it: a user signed up on one is a user on the other.
+    let (first, second) = (free_addr(), free_addr());
+    let mut servers: Vec<_> = [&first, &second]
+        .into_iter()
+        .map(|addr| {
+            switchboard()
+                .env("DATABASE_URL", &url)
+                .env("LEPTOS_SITE_ADDR", addr)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for addr in [&first, &second] {
+        let readyz = format!("http://{addr}/readyz");
+        let ready = wait_until_ready(&readyz, Duration::from_secs(60)).await;
+        assert!(ready, "{addr} never became ready");
+    }
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_up = client
+        .post(format!("http://{first}/api/signup"))
+        .header("accept", "application/json")
+        .form(&[
+            ("org_name", "Shared Pizzeria"),
+            ("name", "Owner"),
+            ("email", "owner@shared.example"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_up.status().is_success(), "{:?}", signed_up.status());
+    let me: serde_json::Value = client
+        .post(format!("http://{second}/api/me"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["org_name"], "Shared Pizzeria", "{me}");
+
+    for server in &mut servers {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+    conn.close().await.unwrap();
+    let term = Command::new("kill")
+        .arg("-TERM")
+        .arg(database.id().to_string())
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = wait_for_exit(&mut database, Duration::from_secs(30));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "clean exit on SIGTERM"
+    );
+    assert!(
+        !data.path().join("postgres/postmaster.pid").exists(),
+        "postgres stopped with the command"
+    );
 }
