@@ -87,6 +87,10 @@ pub struct AgentVoiceSettings {
     pub silence_reprompt_secs: i32,
     /// Re-prompts before hanging up on silence.
     pub silence_max_reprompts: i32,
+    /// Whether the built-in `end_call` tool is offered (`engine_settings.builtin_tools`).
+    pub end_call: bool,
+    /// Whether the built-in `query_knowledge_base` tool is offered.
+    pub knowledge_search: bool,
 }
 
 /// The voice settings of agent `agent_id` in `org_id`, if it exists there.
@@ -98,7 +102,10 @@ pub async fn find_voice_settings(
     sqlx::query_as(
         "select system_prompt, inbound_prompt, outbound_prompt, greeting, first_speaker, voice, knowledge_context, \
                 rag_chunk_limit, rag_similarity_threshold, transfer_number, tools, audio_format, \
-                vad_mode, language, max_duration_secs, silence_reprompt_secs, silence_max_reprompts \
+                vad_mode, language, max_duration_secs, silence_reprompt_secs, silence_max_reprompts, \
+                coalesce((engine_settings #>> '{builtin_tools,end_call}')::boolean, true) as end_call, \
+                coalesce((engine_settings #>> '{builtin_tools,query_knowledge_base}')::boolean, true) \
+                  as knowledge_search \
          from agents where org_id = $1 and id = $2",
     )
     .bind(org_id)

@@ -283,6 +283,9 @@ pub fn session_config(agent: &AgentVoiceSettings, call: &CallKind) -> SessionCon
     config.max_duration = secs(agent.max_duration_secs);
     config.silence.reprompt_after = secs(agent.silence_reprompt_secs);
     config.silence.max_reprompts = u32::try_from(agent.silence_max_reprompts).unwrap_or(0);
+    // The agent's switches: a built-in that is off is neither offered nor run if called.
+    config.tools.end_call = agent.end_call;
+    config.tools.knowledge_base = agent.knowledge_search;
     config.tools.transfer = agent.transfer_number.clone().map(|to| TransferTarget {
         to,
         line: TRANSFER_LINE.to_owned(),
@@ -363,6 +366,7 @@ fn text_sink(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchboard::call::config::{END_CALL, QUERY_KNOWLEDGE_BASE, TRANSFER_CALL};
 
     fn agent(first_speaker: &str, greeting: &str) -> AgentVoiceSettings {
         AgentVoiceSettings {
@@ -383,7 +387,29 @@ mod tests {
             max_duration_secs: 600,
             silence_reprompt_secs: 8,
             silence_max_reprompts: 2,
+            end_call: true,
+            knowledge_search: true,
         }
+    }
+
+    #[test]
+    fn only_the_built_in_tools_the_agent_switched_on_are_offered() {
+        let names = |settings: &AgentVoiceSettings| -> Vec<String> {
+            session_config(settings, &CallKind::Inbound)
+                .tool_specs()
+                .into_iter()
+                .map(|t| t.name)
+                .collect()
+        };
+        let mut settings = agent("agent", "Hi");
+        assert_eq!(names(&settings), [END_CALL, QUERY_KNOWLEDGE_BASE]);
+        settings.knowledge_search = false;
+        assert_eq!(names(&settings), [END_CALL]);
+        settings.end_call = false;
+        settings.transfer_number = Some("+14155550123".into());
+        assert_eq!(names(&settings), [TRANSFER_CALL]);
+        let config = session_config(&settings, &CallKind::Inbound);
+        assert!(!config.offers_tool(QUERY_KNOWLEDGE_BASE) && !config.offers_tool(END_CALL));
     }
 
     #[test]

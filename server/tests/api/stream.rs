@@ -323,3 +323,60 @@ async fn shutdown_lets_a_live_call_run_for_the_drain_time_then_ends_it() {
     assert_eq!(status, "completed");
     assert_eq!(reason.as_deref(), Some("shutdown"));
 }
+
+#[tokio::test]
+async fn an_agent_with_knowledge_search_off_is_not_offered_query_knowledge_base() {
+    // Arrange: the Agents page switched knowledge search off.
+    let fake = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let app = spawn(&fake).await;
+    let (_, call_id) = ringing_call(&app).await;
+    sqlx::query(
+        "update agents set engine_settings = \
+           '{\"builtin_tools\": {\"end_call\": true, \"query_knowledge_base\": false}}' \
+         where id = (select agent_id from calls where id = $1)",
+    )
+    .bind(call_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let token = token();
+    let mut socket = open_media_stream(&app, &token, Some(signature(&token)))
+        .await
+        .expect("upgrade accepted");
+
+    // Act: the call starts, so the bridge configures the Realtime session.
+    let start = TwilioInbound::Start(StreamStart {
+        sequence_number: Some(1),
+        stream_sid: STREAM_SID.into(),
+        account_sid: ACCOUNT_SID.into(),
+        call_sid: CALL_SID.into(),
+        tracks: vec![Track::Inbound],
+        custom_parameters: BTreeMap::from([("call_id".into(), call_id.to_string())]),
+        media_format: MediaFormat::mulaw_8k(),
+    });
+    socket.send(Message::text(start.to_json())).await.unwrap();
+    let configured = fake
+        .wait_until(WAIT, |log| !log.of_type("session.update").is_empty())
+        .await;
+
+    // Assert
+    assert!(configured, "no session.update reached the fake");
+    let log = fake.log();
+    let update = log.of_type("session.update")[0];
+    let tools: Vec<&str> = update["session"]["tools"]
+        .as_array()
+        .expect("tools listed")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(tools, ["end_call"], "{update}");
+    send(
+        &mut socket,
+        json!({
+            "event": "stop", "sequenceNumber": "2", "streamSid": STREAM_SID,
+            "stop": {"accountSid": ACCOUNT_SID, "callSid": CALL_SID},
+        }),
+    )
+    .await;
+    app.stop().await;
+}
