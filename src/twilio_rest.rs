@@ -244,6 +244,15 @@ impl TwilioRest {
         self.send(Method::POST, url, Some(&form)).await
     }
 
+    /// Stops a number sending anything to us: empties its `VoiceUrl` and `StatusCallback`
+    /// (Twilio takes an empty value as "none"), so its calls get Twilio's default answer.
+    #[tracing::instrument(skip(self))]
+    pub async fn clear_number(&self, number_sid: &str) -> Result<IncomingNumber, TwilioRestError> {
+        let url = self.account_url(&["IncomingPhoneNumbers", &json_name(number_sid)]);
+        let form = [("VoiceUrl", ""), ("StatusCallback", "")];
+        self.send(Method::POST, url, Some(&form)).await
+    }
+
     /// `{api_base}/2010-04-01/Accounts/{AccountSid}/{segments…}`, each segment percent-encoded so
     /// a SID can never change the path.
     fn account_url(&self, segments: &[&str]) -> Url {

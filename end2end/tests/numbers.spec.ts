@@ -7,7 +7,7 @@ const NUMBER = FAKE_TWILIO.numbers[1];
 
 // The end-to-end server is pointed at the fake Twilio (`switchboard fakes`); missing and refused
 // credentials are covered by the integration tests (server/tests/api/numbers_pages.rs).
-test('assigning a Twilio number points its VoiceUrl at us, and unassigning frees it', async ({ page, baseURL }) => {
+test('assigning a Twilio number points its VoiceUrl at us, and unassigning frees it on both sides', async ({ page, baseURL }) => {
   await page.setViewportSize({ width: 1280, height: 800 });
   await signUp(page, 'Numbers Co', 'Nina', uniqueEmail('numbers'), PASSWORD);
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
@@ -34,6 +34,11 @@ test('assigning a Twilio number points its VoiceUrl at us, and unassigning frees
 
   await row.getByRole('button', { name: `Unassign ${NUMBER}` }).click();
   await expect(row).toContainText('Not assigned');
+  const released = await fakeTwilioNumber(NUMBER);
+  // Still in the account, no longer pointing anywhere (the fake shows an empty URL as null).
+  expect(released).toBeDefined();
+  expect(released!.voice_url ?? '').toBe('');
+  expect(released!.status_callback ?? '').toBe('');
 });
 
 test('the numbers page is rendered on the server with the account\'s numbers', async ({ page }) => {

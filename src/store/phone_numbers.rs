@@ -118,15 +118,21 @@ pub async fn claim(
     .await
 }
 
-/// Releases a number: it stops answering and any organization may claim it. False when
-/// `org_id` has no such number.
-pub async fn release(pool: &PgPool, org_id: Uuid, number_id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("delete from phone_numbers where org_id = $1 and id = $2")
-        .bind(org_id)
-        .bind(number_id)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected() == 1)
+/// Releases a number: it stops answering and any organization may claim it. Returns the
+/// released number's Twilio SID (`Some(None)` when it had none), or `None` when `org_id` has no
+/// such number. Pass a transaction to undo the release if Twilio cannot be told.
+pub async fn release(
+    executor: impl PgExecutor<'_>,
+    org_id: Uuid,
+    number_id: Uuid,
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "delete from phone_numbers where org_id = $1 and id = $2 returning twilio_sid",
+    )
+    .bind(org_id)
+    .bind(number_id)
+    .fetch_optional(executor)
+    .await
 }
 
 #[cfg(test)]
@@ -170,11 +176,15 @@ mod tests {
         assert_eq!(listed[0].agent_name.as_deref(), Some("Front desk"));
         assert!(list(&pool, other).await.unwrap().is_empty());
 
-        assert!(
-            !release(&pool, other, id).await.unwrap(),
+        assert_eq!(
+            release(&pool, other, id).await.unwrap(),
+            None,
             "not theirs to release"
         );
-        assert!(release(&pool, acme, id).await.unwrap());
+        assert_eq!(
+            release(&pool, acme, id).await.unwrap(),
+            Some(Some(number.sid.to_owned()))
+        );
         assert!(claim(&pool, other, number, theirs).await.unwrap().is_some());
     }
 }

@@ -239,6 +239,35 @@ async fn configuring_a_number_shows_in_later_lists() {
 }
 
 #[tokio::test]
+async fn clearing_a_number_empties_its_voice_url_and_status_callback() {
+    let fake = FakeTwilio::start(FakeTwilioOptions {
+        numbers: vec![
+            SeedNumber::new("+14155550100").with_voice_url("https://sb.example/twilio/voice"),
+        ],
+        ..FakeTwilioOptions::default()
+    })
+    .await
+    .unwrap();
+    let client = client_for(&fake);
+    let sid = client.list_incoming_numbers().await.unwrap()[0].sid.clone();
+
+    let cleared = client.clear_number(&sid).await.unwrap();
+
+    assert_eq!(cleared.voice_url, None);
+    let request = fake.last_request().unwrap();
+    assert_eq!(request.param("VoiceUrl"), Some(""));
+    assert_eq!(request.param("StatusCallback"), Some(""));
+    let number = fake.number("+14155550100").unwrap();
+    assert_eq!((number.voice_url, number.status_callback), (None, None));
+    assert!(matches!(
+        client
+            .clear_number("PN00000000000000000000000000000099")
+            .await,
+        Err(TwilioRestError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
 async fn wrong_credentials_give_the_clear_auth_error() {
     let fake = fake().await;
     let config =

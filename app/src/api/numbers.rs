@@ -1,6 +1,7 @@
 //! The Numbers page: the Twilio account's numbers, and assigning one to an agent — which claims
 //! it for the organization and points its `VoiceUrl` and `StatusCallback` at our webhooks — or
-//! releasing it. Numbers another organization holds are neither listed nor assignable.
+//! releasing it, which first clears both on Twilio. Numbers another organization holds are
+//! neither listed nor assignable.
 //!
 //! Webhook addresses come from `PUBLIC_BASE_URL` when it is set, otherwise from the request's
 //! `X-Forwarded-Proto`/`X-Forwarded-Host` or `Host` (what the person at the dashboard used),
@@ -27,21 +28,15 @@ pub async fn assign_number(number_sid: String, agent_id: String) -> Result<(), A
     numbers_ssr::assign(&context, &user, number_sid.trim(), agent_id.trim()).await
 }
 
-/// Unassigns a number: it stops answering and is released for any organization to claim.
+/// Unassigns a number: Twilio stops sending its calls to us, then it is released for any
+/// organization to claim. If Twilio cannot be told, the number stays assigned and the error
+/// says so, so that it never keeps ringing our webhook unseen.
 #[server(prefix = "/api", endpoint = "numbers/unassign")]
 pub async fn unassign_number(number_id: String) -> Result<(), AppError> {
     let user = ssr::require_writer()?;
     let context = ssr::context()?;
     let id = number_id.parse().map_err(|_| AppError::NotFound)?;
-    let released = switchboard::store::phone_numbers::release(&context.pool, user.org_id, id)
-        .await
-        .map_err(ssr::internal)?;
-    if released {
-        tracing::info!(number_id = %id, org_id = %user.org_id, "number released");
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
+    numbers_ssr::unassign(&context, &user, id).await
 }
 
 #[cfg(feature = "ssr")]
@@ -64,6 +59,8 @@ pub(crate) mod numbers_ssr {
     const NOT_CONFIGURED: &str = "Twilio is not configured. Set TWILIO_ACCOUNT_SID and \
          TWILIO_AUTH_TOKEN, then restart Switchboard, to list and assign your numbers.";
     const TAKEN: &str = "This number is already in use by another organization.";
+    const STILL_ASSIGNED: &str = "The number is still assigned: Twilio must stop sending its \
+         calls here first.";
 
     /// The absolute address of `path` on this server, as seen from outside.
     pub(crate) fn public_address(context: &ServerContext, path: &str) -> Result<String, AppError> {
@@ -254,6 +251,41 @@ pub(crate) mod numbers_ssr {
             .map_err(|e| AppError::Invalid(twilio_message(&e)))?;
         tx.commit().await.map_err(ssr::internal)?;
         tracing::info!(%number_id, %agent_id, org_id = %user.org_id, "number assigned");
+        Ok(())
+    }
+
+    pub(super) async fn unassign(
+        context: &ServerContext,
+        user: &CurrentUser,
+        number_id: uuid::Uuid,
+    ) -> Result<(), AppError> {
+        // The release commits only once Twilio has dropped our addresses.
+        let mut tx = context.pool.begin().await.map_err(ssr::internal)?;
+        let released = store::release(&mut *tx, user.org_id, number_id)
+            .await
+            .map_err(ssr::internal)?;
+        let Some(sid) = released else {
+            return Err(AppError::NotFound);
+        };
+        if let Some(sid) = sid.filter(|sid| !sid.is_empty()) {
+            let twilio = context
+                .twilio
+                .as_ref()
+                .ok_or_else(|| AppError::Invalid(format!("{STILL_ASSIGNED} {NOT_CONFIGURED}")))?;
+            match twilio.clear_number(&sid).await {
+                Ok(_) => {}
+                // Gone from the account (released in Twilio's console): nothing points at us.
+                Err(TwilioRestError::NotFound { .. }) => {}
+                Err(e) => {
+                    return Err(AppError::Invalid(format!(
+                        "{STILL_ASSIGNED} {}",
+                        twilio_message(&e)
+                    )));
+                }
+            }
+        }
+        tx.commit().await.map_err(ssr::internal)?;
+        tracing::info!(%number_id, org_id = %user.org_id, "number released");
         Ok(())
     }
 }

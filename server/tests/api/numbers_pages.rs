@@ -1,6 +1,6 @@
 //! The Numbers page's server functions over HTTP, against the Twilio REST fake: the account's
 //! numbers are listed, assigning one points its `VoiceUrl` and `StatusCallback` at our webhooks,
-//! unassigning releases it; missing or refused credentials get a clear message; a number another
+//! unassigning clears them and releases it (or, if Twilio fails, keeps it and says so); missing or refused credentials get a clear message; a number another
 //! organization holds is neither shown nor taken; a viewer is refused.
 
 use app::dto::numbers::NumbersView;
@@ -154,10 +154,50 @@ async fn assigning_a_number_points_it_at_our_webhooks_and_unassigning_releases_i
     );
 
     let number_id = main.number_id.clone().expect("held");
+
+    // Twilio failing: the number stays assigned and the page says why, so it can be retried.
+    fake.fail_next(1, 503);
+    let error = app
+        .call("numbers/unassign", &[("number_id", &number_id)])
+        .await
+        .app_error();
+    assert!(
+        matches!(&error, AppError::Invalid(m) if m.contains("still assigned")),
+        "{error:?}"
+    );
+    assert!(
+        switchboard::store::agents::find_by_called_number(&app.pool, MAIN)
+            .await
+            .unwrap()
+            .is_some(),
+        "still answered"
+    );
+    assert!(fake.number(MAIN).unwrap().voice_url.is_some());
+
     let response = app
         .call("numbers/unassign", &[("number_id", &number_id)])
         .await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    let cleared = fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.method == "POST")
+        .expect("Twilio was told");
+    assert!(
+        cleared
+            .path
+            .ends_with(&format!("/IncomingPhoneNumbers/{sid}.json"))
+    );
+    assert_eq!(
+        (cleared.param("VoiceUrl"), cleared.param("StatusCallback")),
+        (Some(""), Some(""))
+    );
+    let number = fake.number(MAIN).unwrap();
+    assert_eq!(
+        number.voice_url, None,
+        "Twilio no longer sends its calls here"
+    );
+    assert_eq!(number.status_callback, None);
     assert!(
         switchboard::store::agents::find_by_called_number(&app.pool, MAIN)
             .await
