@@ -23,6 +23,7 @@
 //! - [`jobs`]     — the durable-job worker: claims jobs with `SKIP LOCKED`, heartbeats, retries.
 //! - [`live`]     — the live bus: call and document events to every instance's SSE streams.
 //! - [`summaries`] — after a call: summary, typed outcome, usage and cost, as a durable job.
+//! - [`webhooks`]  — the signed `call.ended` event to the organization's endpoint, delivered and retried as durable jobs.
 //! - [`knowledge`] — text extraction (txt, md, html, pdf, docx) and the embedders, local model included.
 //! - [`testing`]  — test support: a throw-away cluster per test process, a fresh database per test.
 
@@ -46,3 +47,4 @@ pub mod summaries;
 pub mod testing;
 pub mod twilio;
 pub mod twilio_rest;
+pub mod webhooks;

@@ -17,6 +17,7 @@ pub mod phone_numbers;
 pub mod prompt_versions;
 pub mod tools;
 pub mod transcripts;
+pub mod webhook_deliveries;
 pub mod webhooks;
 
 use std::time::Duration;

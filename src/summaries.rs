@@ -4,7 +4,8 @@
 //! The outcome follows the agent's outcome JSON Schema (say, the order of a pizza call); an
 //! agent without one gets a small default (`resolved`, `follow_up`). The model is asked for
 //! `{"summary": …, "outcome": …}` with structured outputs. Without an OpenAI key the job
-//! records nothing and finishes: offline installs simply have no summaries.
+//! records nothing and finishes: offline installs simply have no summaries. Either way the job
+//! then queues the `call.ended` event for the organization's webhook ([`crate::webhooks`]).
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
@@ -94,20 +95,31 @@ impl SummaryHandler {
         Self { pool, model }
     }
 
-    async fn summarise(&self, job: &Job) -> Result<(), JobError> {
+    /// Summarises the call, then announces it to the organization's webhook — also without a
+    /// summary (offline, or the model failed for good): the endpoint hears of every call.
+    async fn run_job(&self, job: &Job) -> Result<(), JobError> {
         let call_id: Option<Uuid> = job.payload["call_id"].as_str().and_then(|s| s.parse().ok());
         let (Some(org_id), Some(call_id)) = (job.org_id, call_id) else {
             return Err(JobError::Fail {
                 message: format!("malformed summary job payload: {}", job.payload),
             });
         };
+        let summarised = self.summarise(org_id, call_id).await;
+        let last_attempt = job.attempts >= job.max_attempts;
+        if matches!(summarised, Err(JobError::Retry { .. })) && !last_attempt {
+            return summarised;
+        }
+        // Summarised, or never will be: the endpoint hears of the call either way.
+        crate::webhooks::enqueue_call_ended(&self.pool, org_id, call_id)
+            .await
+            .map_err(retry)?;
+        summarised
+    }
+
+    async fn summarise(&self, org_id: Uuid, call_id: Uuid) -> Result<(), JobError> {
         let Some(model) = &self.model else {
             tracing::info!(%call_id, "no OPENAI_API_KEY: the call is not summarised");
             return Ok(());
-        };
-        let retry = |e: sqlx::Error| JobError::Retry {
-            message: format!("database error: {e}"),
-            after: None,
         };
         let schema: Option<Option<Value>> = sqlx::query_scalar(
             "select a.outcome_schema from calls c left join agents a on a.id = c.agent_id \
@@ -169,7 +181,7 @@ impl JobHandler for SummaryHandler {
     }
 
     fn run<'a>(&'a self, job: &'a Job) -> JobFuture<'a> {
-        Box::pin(self.summarise(job))
+        Box::pin(self.run_job(job))
     }
 }
 
@@ -304,6 +316,13 @@ pub fn cost_usd(model: &str, prompt_tokens: u32, completion_tokens: u32) -> Opti
         _ => return None,
     };
     Some((f64::from(prompt_tokens) * input + f64::from(completion_tokens) * output) / 1_000_000.0)
+}
+
+fn retry(e: sqlx::Error) -> JobError {
+    JobError::Retry {
+        message: format!("database error: {e}"),
+        after: None,
+    }
 }
 
 fn summary_error(error: &OpenAIError) -> JobError {

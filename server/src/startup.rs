@@ -32,6 +32,7 @@ use switchboard::knowledge::ingest::IngestHandler;
 use switchboard::live::LiveBus;
 use switchboard::summaries::{SummaryHandler, SummaryModel};
 use switchboard::twilio_rest::{TwilioRest, TwilioRestConfig};
+use switchboard::webhooks::DeliveryHandler;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, EmbeddingsConfig};
@@ -250,7 +251,7 @@ fn twilio_rest(config: &Config) -> anyhow::Result<Option<TwilioRest>> {
     Ok(Some(client))
 }
 
-/// `JOB_WORKERS` workers running the knowledge and summary jobs until `stop`.
+/// `JOB_WORKERS` workers running the knowledge, summary and webhook jobs until `stop`.
 fn start_workers(
     state: &AppState,
     summaries: Option<SummaryModel>,
@@ -268,6 +269,7 @@ fn start_workers(
             state.embedder.clone(),
         )),
         Arc::new(SummaryHandler::new(state.pool.clone(), summaries)),
+        Arc::new(DeliveryHandler::new(state.pool.clone(), state.http.clone())),
     ];
     // Unique across instances: a job's `locked_by` says who holds it.
     let instance = uuid::Uuid::new_v4().simple().to_string();

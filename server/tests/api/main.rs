@@ -16,3 +16,4 @@ mod numbers_pages;
 mod settings_pages;
 mod stream;
 mod twilio;
+mod webhooks;
