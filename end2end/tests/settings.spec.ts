@@ -28,6 +28,7 @@ test('an owner creates and revokes an API key, invites a viewer, and the viewer 
   const secretValue = (await secret.textContent())!.trim();
   const key = keys.getByTestId('api-key').filter({ hasText: 'CRM sync' });
   await expect(key).toContainText('never used');
+  await expect(keys.getByLabel('Key name')).toHaveValue('');
   await screenshot(page, 'settings-desktop');
 
   await key.getByRole('button', { name: 'Revoke CRM sync' }).click();

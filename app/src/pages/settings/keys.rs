@@ -1,6 +1,7 @@
 //! API keys: create one with a name (its secret is shown once), see when each was last used,
 //! revoke.
 
+use leptos::html;
 use leptos::prelude::*;
 
 use super::{Card, DANGER_BUTTON, PRIMARY_BUTTON, ShownOnce, action_errors, short_time};
@@ -27,10 +28,20 @@ pub fn ApiKeys(can_write: bool) -> impl IntoView {
             .map(|new| new.secret)
     };
 
+    // A created key empties the name field, ready for the next; a refused one keeps it.
+    let form_ref = NodeRef::<html::Form>::new();
+    Effect::new(move |_| {
+        if create.value().with(|v| matches!(v, Some(Ok(_))))
+            && let Some(form) = form_ref.get()
+        {
+            form.reset();
+        }
+    });
+
     view! {
         <Card title="API keys" lead="For your own systems: send Authorization: Bearer <key> to the REST API.">
             <Show when=move || can_write>
-                <ActionForm action=create>
+                <ActionForm action=create node_ref=form_ref>
                     <div class="grid gap-x-3 sm:grid-cols-[1fr_auto] sm:items-start">
                         <div class="sm:col-span-2"><FormError message=form /></div>
                         <TextField name="name" label="Key name" error=field("name") />
@@ -76,7 +87,7 @@ fn KeyRow(key: ApiKeyView, can_write: bool, revoke: ServerAction<RevokeApiKey>) 
         <li class="flex flex-col gap-2 px-3 py-3 sm:flex-row sm:items-center sm:justify-between" data-testid="api-key">
             <div class="min-w-0">
                 <p class="truncate text-sm font-medium text-slate-900">{key.name.clone()}</p>
-                <p class="truncate text-xs text-slate-500">
+                <p class="text-xs text-slate-500 sm:truncate">
                     <code class="font-mono">{format!("{}…", key.prefix)}</code>
                     {format!(" · created {} · {used}", short_time(&key.created_at))}
                 </p>

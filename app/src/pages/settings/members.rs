@@ -13,9 +13,9 @@ use crate::components::form::{FormError, TextField};
 use crate::dto::settings::{InvitationView, MemberView};
 
 const ROLES: [(&str, &str); 3] = [
-    ("viewer", "Viewer — can look, cannot change anything"),
-    ("admin", "Admin — can change everything but ownership"),
-    ("owner", "Owner — everything, including owners"),
+    ("viewer", "Viewer — sees, cannot change"),
+    ("admin", "Admin — all but owners"),
+    ("owner", "Owner — everything"),
 ];
 
 /// The members card.
@@ -144,7 +144,7 @@ fn MemberRow(
                     {label}
                     {member.is_you.then(|| view! { <span class="ml-1 text-xs font-normal text-slate-500">"(you)"</span> })}
                 </p>
-                <p class="truncate text-xs text-slate-500">{member.email.clone()} " · " {last_login}</p>
+                <p class="break-words text-xs text-slate-500 sm:truncate">{member.email.clone()} " · " {last_login}</p>
             </div>
             {if editable {
                 let id = member.id.clone();
@@ -192,7 +192,7 @@ fn InvitationRow(
     };
     view! {
         <li class="flex flex-col gap-2 py-2 sm:flex-row sm:items-center sm:justify-between" data-testid="invitation">
-            <p class="min-w-0 truncate text-sm text-slate-700">
+            <p class="min-w-0 break-words text-sm text-slate-700 sm:truncate">
                 {invitation.email.clone()} " · " {invitation.role.clone()} " · " <span class="text-slate-500">{state}</span>
             </p>
             {can_write.then(|| view! {

@@ -33,7 +33,7 @@ pub fn Webhook(can_write: bool) -> impl IntoView {
                         Ok(Some(webhook)) => view! {
                             <div class="mb-4 flex flex-col gap-2 rounded-md border border-slate-200 px-3 py-3 sm:flex-row sm:items-center sm:justify-between" data-testid="webhook">
                                 <div class="min-w-0">
-                                    <p class="truncate text-sm font-medium text-slate-900">{webhook.url.clone()}</p>
+                                    <p class="break-words text-sm font-medium text-slate-900 sm:truncate">{webhook.url.clone()}</p>
                                     <p class="text-xs text-slate-500">
                                         {format!("Events: {} · secret ", webhook.events.join(", "))}
                                         <code class="font-mono">{webhook.secret_hint.clone()}</code>
