@@ -128,6 +128,7 @@ fn Calls(board: RwSignal<Board>, now: RwSignal<i64>) -> impl IntoView {
 
 #[component]
 fn CallCard(board: RwSignal<Board>, now: RwSignal<i64>, id: String) -> impl IntoView {
+    let call_id = id.clone();
     let entry = Memo::new(move |_| board.with(|b| b.call(&id).cloned()));
     let field = move |f: fn(&BoardCall) -> String| {
         move || entry.with(|e| e.as_ref().map(f).unwrap_or_default())
@@ -187,6 +188,7 @@ fn CallCard(board: RwSignal<Board>, now: RwSignal<i64>, id: String) -> impl Into
             class=("border-slate-300", move || ended.with(Option::is_some))
             class=("opacity-60", move || ended.with(Option::is_some))
             data-testid="live-call"
+            data-call-id=call_id
         >
             <div class="flex items-start justify-between gap-3 border-b border-slate-100 px-4 py-3">
                 <div class="min-w-0">
