@@ -1,6 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { FAKE_TWILIO, dialFake, hydrated, signUp, uniqueEmail } from '../tests/helpers';
+import {
+  FAKE_TWILIO, assignNumber, createAgent, dialFake, hydrated, signUp, uniqueEmail,
+} from '../tests/helpers';
 
 // How long a transcript line takes from being stored to being on the Live page: on a browser
 // connected to the instance that stored it (in-process bus), and on one connected to the other
@@ -57,17 +59,8 @@ function report(label: string, latencies: number[]) {
 test('transcript lines reach the Live page of either instance soon after they are stored', async ({ page, context }) => {
   await signUp(page, 'Latency Bench', 'Lee', uniqueEmail('latency'), 'correct horse battery staple');
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
-  await page.goto('/agents/new');
-  await hydrated(page);
-  await page.getByLabel('Name', { exact: true }).fill('Bench desk');
-  await page.getByRole('button', { name: 'Create agent' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Bench desk' })).toBeVisible();
-  await page.goto('/numbers');
-  await hydrated(page);
-  const row = page.getByTestId('number').filter({ hasText: NUMBER });
-  await row.getByLabel(`Agent for ${NUMBER}`).selectOption({ label: 'Bench desk' });
-  await row.getByRole('button', { name: 'Assign' }).click();
-  await expect(row).toContainText('Answered by Bench desk');
+  await createAgent(page, 'Bench desk');
+  await assignNumber(page, NUMBER, 'Bench desk');
 
   const pages = { same: page, other: await context.newPage() };
   await pages.same.goto('/live');

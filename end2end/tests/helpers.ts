@@ -69,3 +69,23 @@ export async function dialFake(to: string, seconds = 8): Promise<string> {
   if (!response.ok || !body.sid) throw new Error(`dial failed: ${body.message ?? response.status}`);
   return body.sid;
 }
+
+/** Creates an agent on /agents/new; `more` fills other fields before it is saved. */
+export async function createAgent(page: Page, name: string, more?: (page: Page) => Promise<void>) {
+  await page.goto('/agents/new');
+  await hydrated(page);
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  if (more) await more(page);
+  await page.getByRole('button', { name: 'Create agent' }).click();
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+}
+
+/** Assigns one of the fake Twilio account's numbers to the agent called `agent`. */
+export async function assignNumber(page: Page, number: string, agent: string) {
+  await page.goto('/numbers');
+  await hydrated(page);
+  const row = page.getByTestId('number').filter({ hasText: number });
+  await row.getByLabel(`Agent for ${number}`).selectOption({ label: agent });
+  await row.getByRole('button', { name: 'Assign' }).click();
+  await expect(row).toContainText(`Answered by ${agent}`);
+}

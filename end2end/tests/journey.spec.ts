@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { FAKE_TWILIO, dialFake, fakeTwilioNumber, hydrated, screenshot, signUp, uniqueEmail } from './helpers';
+import {
+  FAKE_TWILIO, assignNumber, createAgent, dialFake, fakeTwilioNumber, hydrated, screenshot, signUp, uniqueEmail,
+} from './helpers';
 
 const PASSWORD = 'correct horse battery staple';
 const NUMBER = FAKE_TWILIO.numbers[0];
@@ -18,20 +20,12 @@ test('a call to an assigned number is live on the Live page, then in Calls with 
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
 
   // An agent with an outcome schema.
-  await page.goto('/agents/new');
-  await hydrated(page);
-  await page.getByLabel('Name', { exact: true }).fill('Front desk');
-  await page.getByLabel('Outcome schema (JSON Schema)').fill(OUTCOME);
-  await page.getByRole('button', { name: 'Create agent' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Front desk' })).toBeVisible();
+  await createAgent(page, 'Front desk', async (form) => {
+    await form.getByLabel('Outcome schema (JSON Schema)').fill(OUTCOME);
+  });
 
   // Its number, which Twilio now sends to us.
-  await page.goto('/numbers');
-  await hydrated(page);
-  const row = page.getByTestId('number').filter({ hasText: NUMBER });
-  await row.getByLabel(`Agent for ${NUMBER}`).selectOption({ label: 'Front desk' });
-  await row.getByRole('button', { name: 'Assign' }).click();
-  await expect(row).toContainText('Answered by Front desk');
+  await assignNumber(page, NUMBER, 'Front desk');
   expect((await fakeTwilioNumber(NUMBER))?.voice_url).toBe(`${baseURL}/twilio/voice`);
 
   // Somebody calls while ops watch the Live page.

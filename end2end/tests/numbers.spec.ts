@@ -1,8 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { FAKE_TWILIO, fakeTwilioNumber, hydrated, screenshot, signUp, uniqueEmail } from './helpers';
+import { FAKE_TWILIO, createAgent, fakeTwilioNumber, hydrated, screenshot, signUp, uniqueEmail } from './helpers';
 
 const PASSWORD = 'correct horse battery staple';
-// The second of the fake account's numbers; the journey spec uses the first.
+// The second of the fake account's numbers; the journey spec uses the first, two-instances the third.
 const NUMBER = FAKE_TWILIO.numbers[1];
 
 // The end-to-end server is pointed at the fake Twilio (`switchboard fakes`); missing and refused
@@ -11,11 +11,7 @@ test('assigning a Twilio number points its VoiceUrl at us, and unassigning frees
   await page.setViewportSize({ width: 1280, height: 800 });
   await signUp(page, 'Numbers Co', 'Nina', uniqueEmail('numbers'), PASSWORD);
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
-  await page.goto('/agents/new');
-  await hydrated(page);
-  await page.getByLabel('Name', { exact: true }).fill('Reception');
-  await page.getByRole('button', { name: 'Create agent' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Reception' })).toBeVisible();
+  await createAgent(page, 'Reception');
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Numbers', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Numbers' })).toBeVisible();

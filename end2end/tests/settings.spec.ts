@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, screenshot, signUp, uniqueEmail } from './helpers';
+import { createAgent, hydrated, screenshot, signUp, uniqueEmail } from './helpers';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -8,11 +8,7 @@ test('an owner creates and revokes an API key, invites a viewer, and the viewer 
   await signUp(page, 'Settings Co', 'Olga', uniqueEmail('settings-owner'), PASSWORD);
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
   // An agent the viewer will try to change.
-  await page.goto('/agents/new');
-  await hydrated(page);
-  await page.getByLabel('Name', { exact: true }).fill('Front desk');
-  await page.getByRole('button', { name: 'Create agent' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Front desk' })).toBeVisible();
+  await createAgent(page, 'Front desk');
   const agentPath = new URL(page.url()).pathname;
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings', exact: true }).click();

@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { FAKE_TWILIO, dialFake, fakeTwilioNumber, hydrated, signUp, uniqueEmail } from './helpers';
+import {
+  FAKE_TWILIO, assignNumber, createAgent, dialFake, fakeTwilioNumber, hydrated, signUp, uniqueEmail,
+} from './helpers';
 
 const PASSWORD = 'correct horse battery staple';
 const NUMBER = FAKE_TWILIO.numbers[2];
@@ -14,19 +16,9 @@ test('a call on one instance is live on a browser connected to another', async (
   await signUp(page, 'Two Rooms Pizza', 'Tam', uniqueEmail('two-instances'), PASSWORD);
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
 
-  await page.goto('/agents/new');
-  await hydrated(page);
-  await page.getByLabel('Name', { exact: true }).fill('Night desk');
-  await page.getByRole('button', { name: 'Create agent' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Night desk' })).toBeVisible();
-
+  await createAgent(page, 'Night desk');
   // Assigned on the first instance, so Twilio sends the number's calls to the first one.
-  await page.goto('/numbers');
-  await hydrated(page);
-  const row = page.getByTestId('number').filter({ hasText: NUMBER });
-  await row.getByLabel(`Agent for ${NUMBER}`).selectOption({ label: 'Night desk' });
-  await row.getByRole('button', { name: 'Assign' }).click();
-  await expect(row).toContainText('Answered by Night desk');
+  await assignNumber(page, NUMBER, 'Night desk');
   expect((await fakeTwilioNumber(NUMBER))?.voice_url).toBe(`${baseURL}/twilio/voice`);
 
   // Sessions live in the database, so the same browser is signed in on the second instance.

@@ -129,18 +129,7 @@ async fn the_embedded_database_starts_with_the_server_and_stops_with_it() {
     );
     offline_knowledge_round_trip(&format!("http://{addr}")).await;
 
-    let term = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let status = wait_for_exit(&mut child, Duration::from_secs(30));
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(0),
-        "clean exit on SIGTERM"
-    );
+    terminate_cleanly(&mut child);
     assert!(
         !pg_dir.join("postmaster.pid").exists(),
         "postgres stopped with the server"
@@ -245,6 +234,22 @@ async fn wait_until_ready(url: &str, limit: Duration) -> bool {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     false
+}
+
+/// Sends SIGTERM and asserts a clean exit within 30 s.
+fn terminate_cleanly(child: &mut std::process::Child) {
+    let term = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = wait_for_exit(child, Duration::from_secs(30));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "clean exit on SIGTERM"
+    );
 }
 
 fn wait_for_exit(
@@ -544,18 +549,7 @@ async fn the_database_command_serves_one_migrated_cluster_that_two_instances_sha
         let _ = server.wait();
     }
     conn.close().await.unwrap();
-    let term = Command::new("kill")
-        .arg("-TERM")
-        .arg(database.id().to_string())
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let status = wait_for_exit(&mut database, Duration::from_secs(30));
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(0),
-        "clean exit on SIGTERM"
-    );
+    terminate_cleanly(&mut database);
     assert!(
         !data.path().join("postgres/postmaster.pid").exists(),
         "postgres stopped with the command"
