@@ -12,7 +12,9 @@
 //! in `engine_settings.builtin_tools`.
 
 use serde_json::{Value, json};
-use sqlx::PgPool;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::{PgPool, Postgres, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -452,6 +454,39 @@ fn name_taken(e: sqlx::Error, name: &str) -> SaveError {
     }
 }
 
+/// Binds the settings' 24 columns in the order `create` and `update` both list them, after
+/// their own leading parameters.
+fn bind_settings<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    s: &'q AgentSettings,
+) -> Query<'q, Postgres, PgArguments> {
+    query
+        .bind(&s.name)
+        .bind(&s.description)
+        .bind(&s.status)
+        .bind(&s.prompts.system_prompt)
+        .bind(&s.prompts.inbound_prompt)
+        .bind(&s.prompts.outbound_prompt)
+        .bind(&s.prompts.greeting)
+        .bind(&s.first_speaker)
+        .bind(&s.model)
+        .bind(&s.voice)
+        .bind(&s.language)
+        .bind(&s.vad_mode)
+        .bind(&s.audio_format)
+        .bind(s.engine_settings())
+        .bind(&s.tools)
+        .bind(&s.outcome_schema)
+        .bind(&s.transfer_number)
+        .bind(s.max_duration_secs)
+        .bind(s.silence_reprompt_secs)
+        .bind(s.silence_max_reprompts)
+        .bind(s.ai_disclosure)
+        .bind(s.record_calls)
+        .bind(s.rag_chunk_limit)
+        .bind(s.rag_similarity_threshold)
+}
+
 /// Creates an agent from `settings` (validated here) with prompt version 1; returns its id.
 pub async fn create(
     pool: &PgPool,
@@ -461,7 +496,7 @@ pub async fn create(
 ) -> Result<Uuid, SaveError> {
     let s = settings.validate()?;
     let mut tx = pool.begin().await?;
-    let id: Uuid = sqlx::query_scalar(
+    let query = sqlx::query(
         "insert into agents (org_id, name, description, status, system_prompt, inbound_prompt, \
                 outbound_prompt, greeting, first_speaker, model, voice, language, vad_mode, \
                 audio_format, engine_settings, tools, outcome_schema, transfer_number, \
@@ -471,34 +506,12 @@ pub async fn create(
                  $19, $20, $21, $22, $23, $24, $25) \
          returning id",
     )
-    .bind(org_id)
-    .bind(&s.name)
-    .bind(&s.description)
-    .bind(&s.status)
-    .bind(&s.prompts.system_prompt)
-    .bind(&s.prompts.inbound_prompt)
-    .bind(&s.prompts.outbound_prompt)
-    .bind(&s.prompts.greeting)
-    .bind(&s.first_speaker)
-    .bind(&s.model)
-    .bind(&s.voice)
-    .bind(&s.language)
-    .bind(&s.vad_mode)
-    .bind(&s.audio_format)
-    .bind(s.engine_settings())
-    .bind(&s.tools)
-    .bind(&s.outcome_schema)
-    .bind(&s.transfer_number)
-    .bind(s.max_duration_secs)
-    .bind(s.silence_reprompt_secs)
-    .bind(s.silence_max_reprompts)
-    .bind(s.ai_disclosure)
-    .bind(s.record_calls)
-    .bind(s.rag_chunk_limit)
-    .bind(s.rag_similarity_threshold)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| name_taken(e, &s.name))?;
+    .bind(org_id);
+    let id: Uuid = bind_settings(query, &s)
+        .fetch_one(&mut *tx)
+        .await
+        .and_then(|row| row.try_get("id"))
+        .map_err(|e| name_taken(e, &s.name))?;
     prompt_versions::record(&mut tx, org_id, id, author, &s.prompts).await?;
     tx.commit().await?;
     Ok(id)
@@ -535,7 +548,7 @@ pub async fn update(
         outbound_prompt,
         greeting,
     };
-    sqlx::query(
+    let query = sqlx::query(
         "update agents set name = $3, description = $4, status = $5, system_prompt = $6, \
                 inbound_prompt = $7, outbound_prompt = $8, greeting = $9, first_speaker = $10, \
                 model = $11, voice = $12, language = $13, vad_mode = $14, audio_format = $15, \
@@ -546,34 +559,11 @@ pub async fn update(
           where org_id = $1 and id = $2",
     )
     .bind(org_id)
-    .bind(agent_id)
-    .bind(&s.name)
-    .bind(&s.description)
-    .bind(&s.status)
-    .bind(&s.prompts.system_prompt)
-    .bind(&s.prompts.inbound_prompt)
-    .bind(&s.prompts.outbound_prompt)
-    .bind(&s.prompts.greeting)
-    .bind(&s.first_speaker)
-    .bind(&s.model)
-    .bind(&s.voice)
-    .bind(&s.language)
-    .bind(&s.vad_mode)
-    .bind(&s.audio_format)
-    .bind(s.engine_settings())
-    .bind(&s.tools)
-    .bind(&s.outcome_schema)
-    .bind(&s.transfer_number)
-    .bind(s.max_duration_secs)
-    .bind(s.silence_reprompt_secs)
-    .bind(s.silence_max_reprompts)
-    .bind(s.ai_disclosure)
-    .bind(s.record_calls)
-    .bind(s.rag_chunk_limit)
-    .bind(s.rag_similarity_threshold)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| name_taken(e, &s.name))?;
+    .bind(agent_id);
+    bind_settings(query, &s)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| name_taken(e, &s.name))?;
     let new_version = old_prompts != s.prompts;
     let prompt_version = if new_version {
         prompt_versions::record(&mut tx, org_id, agent_id, author, &s.prompts).await?
