@@ -149,23 +149,7 @@ async fn the_embedded_database_starts_with_the_server_and_stops_with_it() {
 /// With no OpenAI key (the environment is cleared), a signed-in owner uploads a document and
 /// the search test finds it: the local model is the default.
 async fn offline_knowledge_round_trip(base: &str) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let signed_up = client
-        .post(format!("{base}/api/signup"))
-        .header("accept", "application/json")
-        .form(&[
-            ("org_name", "Offline Pizzeria"),
-            ("name", "Owner"),
-            ("email", "owner@offline.example"),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (client, signed_up) = sign_up(base, "Offline Pizzeria", "owner@offline.example").await;
     assert!(
         signed_up.status().as_u16() < 400,
         "{:?}",
@@ -221,6 +205,29 @@ async fn offline_knowledge_round_trip(base: &str) {
         .unwrap();
     let top = found[0]["content"].as_str().unwrap_or_default();
     assert!(top.contains("555-0100"), "{found}");
+}
+
+/// Signs an owner up at `base` through the sign-up form's server function; the client keeps
+/// the session cookie.
+async fn sign_up(base: &str, org: &str, email: &str) -> (reqwest::Client, reqwest::Response) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!("{base}/api/signup"))
+        .header("accept", "application/json")
+        .form(&[
+            ("org_name", org),
+            ("name", "Owner"),
+            ("email", email),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (client, response)
 }
 
 async fn wait_until_ready(url: &str, limit: Duration) -> bool {
@@ -515,23 +522,12 @@ async fn the_database_command_serves_one_migrated_cluster_that_two_instances_sha
         let ready = wait_until_ready(&readyz, Duration::from_secs(60)).await;
         assert!(ready, "{addr} never became ready");
     }
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let signed_up = client
-        .post(format!("http://{first}/api/signup"))
-        .header("accept", "application/json")
-        .form(&[
-            ("org_name", "Shared Pizzeria"),
-            ("name", "Owner"),
-            ("email", "owner@shared.example"),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (client, signed_up) = sign_up(
+        &format!("http://{first}"),
+        "Shared Pizzeria",
+        "owner@shared.example",
+    )
+    .await;
     assert!(signed_up.status().is_success(), "{:?}", signed_up.status());
     let me: serde_json::Value = client
         .post(format!("http://{second}/api/me"))
