@@ -2,6 +2,9 @@
 
 use leptos::prelude::*;
 
+/// Classes of every text input, textarea and select: one look across the dashboard.
+pub const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 aria-[invalid=true]:border-red-500";
+
 /// A labelled text input whose error (if any) is shown under it.
 #[component]
 pub fn TextField(
@@ -35,7 +38,7 @@ pub fn TextField(
                 required=required
                 aria-invalid=move || error.get().is_some().to_string()
                 aria-describedby=error_id.clone()
-                class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 aria-[invalid=true]:border-red-500"
+                class=INPUT
             />
             <p id=error_id class="mt-1 min-h-5 text-sm text-red-600" role="alert">
                 {move || error.get()}

@@ -28,6 +28,7 @@ use leptos_meta::Title;
 use crate::api::knowledge::{
     AddTextDocument, DeleteDocument, ReprocessDocument, list_documents, list_scope_agents,
 };
+use crate::components::form::INPUT;
 use crate::dto::AgentChoice;
 use crate::error::AppError;
 
@@ -167,7 +168,7 @@ pub(super) fn ScopeSelect(
                             on_change.run(event_target_value(&ev));
                         }
                     }
-                    class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 aria-[invalid=true]:border-red-500"
+                    class=INPUT
                 >
                     <option value="" selected=move || selected.get().is_empty()>"All agents (organization-wide)"</option>
                     {move || {

@@ -107,8 +107,7 @@ pub(crate) const DANGER_BUTTON: &str = "rounded-md border border-red-200 bg-whit
 /// Classes of a primary button that does not fill its row.
 pub(crate) const PRIMARY_BUTTON: &str = "rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 disabled:opacity-60";
 
-/// Classes of a text input or select.
-pub(crate) const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 aria-[invalid=true]:border-red-500";
+pub(crate) use crate::components::form::INPUT;
 
 /// A value shown once (a key, a link, a secret), with a warning that it will not be shown again.
 #[component]

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 aria-[invalid=true]:border-red-500";
+use crate::components::form::INPUT;
 
 /// The hint and error lines under a field.
 #[component]

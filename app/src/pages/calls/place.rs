@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::calls::PlaceCall;
-use crate::components::form::{FormError, SubmitButton, TextField};
+use crate::components::form::{FormError, INPUT, SubmitButton, TextField};
 use crate::dto::calls::AgentChoice;
 
 /// "Place a call": agent, number, button; errors next to their field.
@@ -32,7 +32,7 @@ pub fn PlaceCallForm(agents: Vec<AgentChoice>) -> impl IntoView {
                             name="agent_id"
                             aria-invalid=move || agent_error.get().is_some().to_string()
                             aria-describedby="field-agent_id-error"
-                            class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 aria-[invalid=true]:border-red-500"
+                            class=INPUT
                         >
                             <option value="">"Choose an agent"</option>
                             {agents

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::{Agents, ScopeSelect};
 use crate::api::knowledge::AddTextDocument;
-use crate::components::form::{FormError, SubmitButton, TextField};
+use crate::components::form::{FormError, INPUT, SubmitButton, TextField};
 use crate::error::AppError;
 
 /// The paste form; cleared once the text is accepted, kept as typed when it is refused.
@@ -43,7 +43,7 @@ pub(super) fn PasteText(action: ServerAction<AddTextDocument>, agents: Agents) -
                         required=true
                         aria-invalid=move || text_error.get().is_some().to_string()
                         aria-describedby="field-text-error"
-                        class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 aria-[invalid=true]:border-red-500"
+                        class=INPUT
                     ></textarea>
                     <p id="field-text-error" class="mt-1 min-h-5 text-sm text-red-600" role="alert">
                         {move || text_error.get()}
