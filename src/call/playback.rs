@@ -2,10 +2,13 @@
 //!
 //! Agent audio leaves in 160-byte (20 ms) μ-law frames; the tail of a chunk that does not fill a
 //! frame waits for the next chunk of the same item, and is padded with μ-law silence when the item
-//! ends. After each chunk (and at least every [`MAX_FRAMES_PER_MARK`] frames) a `mark` named
-//! `<item_id>@<ms>` follows, `<ms>` being the item's audio sent so far. When Twilio echoes a mark,
-//! everything before it has played, so the item's heard clock moves to `<ms>`: the session always
-//! knows how much of each agent item the caller actually heard, which is what truncation and the
+//! ends. After every [`FRAMES_PER_MARK`] frames (100 ms) of an item, counted across chunks, a
+//! `mark` named `<item_id>@<ms>` follows, `<ms>` being the item's audio sent so far; when the
+//! item's audio ends or another item starts sending, one more mark follows its last frames if any
+//! were sent since its last mark. So a finished item's last mark covers all of its audio, and no
+//! marks pending means all of it played. When Twilio echoes a mark, everything before it has
+//! played, so the item's heard clock moves to `<ms>`: the session always knows (to within 100 ms)
+//! how much of each agent item the caller actually heard, which is what truncation and the
 //! interrupted transcript line are cut to. Marks echoed after a `clear` are stale and only counted.
 //! Pure state, no I/O: frames are pushed onto the session's action queue.
 
@@ -21,8 +24,11 @@ use crate::audio::mulaw::SILENCE;
 use crate::audio::pcm::{MULAW_FRAME_BYTES, MulawFrameSplitter};
 use crate::twilio::TwilioOutbound;
 
-/// A mark goes out at least this often (10 frames = 200 ms), bounding the heard clock's error.
-pub(crate) const MAX_FRAMES_PER_MARK: u32 = 10;
+/// A mark goes out after this many frames of an item (5 frames = 100 ms), whatever the engine's
+/// chunk sizes. This bounds the heard clock's error at 100 ms, and each mark costs an echo message
+/// from Twilio to read and parse: a mark per chunk would cost one echo per engine delta, which
+/// for small deltas (20 ms) is a large part of a call's CPU.
+pub(crate) const FRAMES_PER_MARK: u32 = 5;
 
 /// Items kept for matching late events and stale marks; the oldest written ones go first.
 const MAX_ITEMS: usize = 32;
@@ -35,6 +41,8 @@ pub(crate) struct AgentItem {
     generated_us: u64,
     /// μ-law bytes sent to Twilio, padding included.
     sent_bytes: u64,
+    /// Frames sent since the item's last mark.
+    frames_since_mark: u32,
     marks_pending: u32,
     heard_ms: u64,
     created_at: CallTime,
@@ -53,6 +61,7 @@ impl AgentItem {
             id: id.to_owned(),
             generated_us: 0,
             sent_bytes: 0,
+            frames_since_mark: 0,
             marks_pending: 0,
             heard_ms: 0,
             created_at: now,
@@ -172,7 +181,8 @@ impl Playback {
             .is_some_and(|i| self.items[i].interrupted_at.is_some() || self.items[i].audio_done)
     }
 
-    /// Sends `mulaw` for `item_id` as whole frames plus marks. Returns false (and sends nothing)
+    /// Sends `mulaw` for `item_id` as whole frames, with a mark after every [`FRAMES_PER_MARK`]
+    /// frames of the item; the tail waits for the next chunk. Returns false (and sends nothing)
     /// when the item was interrupted or had ended: late audio must not play after a barge-in.
     pub(crate) fn push_mulaw(
         &mut self,
@@ -197,36 +207,34 @@ impl Playback {
         let item = &mut items[index];
         item.generated_us += generated_us;
         item.first_sent_at.get_or_insert(now);
-        let mut frames = 0;
         splitter.push(mulaw, |frame| {
             send_frame(item, frame, stream_sid, out);
-            frames += 1;
-            if frames % MAX_FRAMES_PER_MARK == 0 {
+            if item.frames_since_mark >= FRAMES_PER_MARK {
                 send_mark(item, stream_sid, out);
             }
         });
-        if frames % MAX_FRAMES_PER_MARK != 0 {
-            send_mark(item, stream_sid, out);
-        }
         true
     }
 
-    /// Pads and sends the open item's tail, with its mark.
+    /// Pads and sends the open item's tail, then marks its frames sent since its last mark (if
+    /// any). Only the open item has unmarked frames (besides interrupted items, whose audio was cut).
     fn flush_open(&mut self, stream_sid: &str, out: &mut VecDeque<CallAction>) {
         let Some(id) = self.open.take() else { return };
         let Some(index) = self.index(&id) else { return };
         let tail = self.splitter.take_pending();
-        if tail.is_empty() {
-            return;
-        }
-        let mut frame = [SILENCE; MULAW_FRAME_BYTES];
-        frame[..tail.len()].copy_from_slice(tail);
         let item = &mut self.items[index];
-        send_frame(item, &frame, stream_sid, out);
-        send_mark(item, stream_sid, out);
+        if !tail.is_empty() {
+            let mut frame = [SILENCE; MULAW_FRAME_BYTES];
+            frame[..tail.len()].copy_from_slice(tail);
+            send_frame(item, &frame, stream_sid, out);
+        }
+        if item.frames_since_mark > 0 {
+            send_mark(item, stream_sid, out);
+        }
     }
 
-    /// The engine finished the item's audio: flush its tail. False for an unknown item.
+    /// The engine finished the item's audio: flush its tail and mark its last frames, so its last
+    /// mark covers all of its audio. False for an unknown item.
     pub(crate) fn finish_item(
         &mut self,
         item_id: &str,
@@ -238,7 +246,11 @@ impl Playback {
         }
         match self.index(item_id) {
             Some(index) => {
-                self.items[index].audio_done = true;
+                let item = &mut self.items[index];
+                // An item that is not open had its frames marked when another item took over
+                // (`flush_open`), or was interrupted, which drops its unsent audio and marks.
+                debug_assert!(item.frames_since_mark == 0 || item.interrupted_at.is_some());
+                item.audio_done = true;
                 true
             }
             None => false,
@@ -348,6 +360,7 @@ fn send_frame(
     out: &mut VecDeque<CallAction>,
 ) {
     item.sent_bytes += frame.len() as u64;
+    item.frames_since_mark += 1;
     out.push_back(CallAction::Twilio(TwilioOutbound::media(
         stream_sid.to_owned(),
         STANDARD.encode(frame),
@@ -356,6 +369,7 @@ fn send_frame(
 
 fn send_mark(item: &mut AgentItem, stream_sid: &str, out: &mut VecDeque<CallAction>) {
     item.marks_pending += 1;
+    item.frames_since_mark = 0;
     let name = format!("{}@{}", item.id, item.sent_ms());
     out.push_back(CallAction::Twilio(TwilioOutbound::mark(
         stream_sid.to_owned(),

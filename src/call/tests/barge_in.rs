@@ -10,8 +10,8 @@ fn agent_speaking_for_a_second() -> Script {
         .engine(response_started("resp_1"))
         .engine(agent_audio("item_a1", 1_000));
     let mut expected = Vec::new();
-    for ms in [200, 400, 600, 800, 1_000] {
-        expected.push("media×10".to_owned());
+    for ms in (100..=1_000).step_by(100) {
+        expected.push("media×5".to_owned());
         expected.push(format!("mark item_a1@{ms}"));
     }
     assert_eq!(s.take(), expected);
@@ -63,9 +63,13 @@ fn truncation_is_clamped_to_the_audio_generated() {
         [
             "media×1",
             "mark item_a1@20",
-            "media×10",
+            "media×5",
+            "mark item_a2@100",
+            "media×5",
             "mark item_a2@200",
-            "media×10",
+            "media×5",
+            "mark item_a2@300",
+            "media×5",
             "mark item_a2@400"
         ]
     );

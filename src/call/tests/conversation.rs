@@ -70,9 +70,9 @@ fn a_delta_tail_is_carried_to_the_next_delta_and_padded_at_the_end() {
     let mut s = Script::started(caller_first());
     s.at(100).engine(response_started("resp_1"));
     s.engine(agent_bytes("item_a1", 250));
-    assert_eq!(s.take(), ["media×1", "mark item_a1@20"]);
+    assert_eq!(s.take(), ["media×1"]);
     s.engine(agent_bytes("item_a1", 100));
-    assert_eq!(s.take(), ["media×1", "mark item_a1@40"]);
+    assert_eq!(s.take(), ["media×1"]);
     s.engine(agent_audio_done("item_a1"));
     assert_eq!(s.take(), ["media×1", "mark item_a1@60"]);
 }
@@ -139,7 +139,7 @@ fn pcm_mode_converts_through_the_codec_and_resampler_at_the_edge() {
         item_id: "item_a1".into(),
         audio: crate::engines::AgentAudio::Pcm24k(vec![0; 480]),
     });
-    assert_eq!(s.take(), ["media×1", "mark item_a1@20"]);
+    assert_eq!(s.take(), ["media×1"]);
     s.engine(agent_audio_done("item_a1"));
     assert_eq!(
         s.take(),

@@ -16,6 +16,7 @@ fn one_exchange(config: crate::call::SessionConfig) -> Script {
     s.engine(agent_said("item_a1", "Hello!"))
         .engine(agent_audio_done("item_a1"))
         .engine(response_done("resp_1"));
+    s.at(2_200).twilio(mark("item_a1@100"));
     s.at(2_300).twilio(mark("item_a1@200"));
     s.take();
     s

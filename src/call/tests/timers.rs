@@ -29,6 +29,7 @@ fn silence_gets_a_reprompt_then_a_polite_hang_up() {
     s.at(8_000);
     assert_eq!(s.take(), [respond_saying("Are you still there?")]);
     agent_replies(&mut s, 8_100, "item_r1", "Are you still there?");
+    s.at(8_200).twilio(mark("item_r1@100"));
     s.at(8_300).twilio(mark("item_r1@200"));
     s.take();
 
@@ -48,6 +49,8 @@ fn silence_gets_a_reprompt_then_a_polite_hang_up() {
     );
     agent_replies(&mut s, 24_500, "item_g", "Goodbye!");
     s.take();
+    s.at(24_600).twilio(mark("item_g@100"));
+    assert!(s.take().is_empty(), "the goodbye is still playing");
     s.at(24_700).twilio(mark("item_g@200"));
     assert_eq!(
         s.take(),
@@ -85,6 +88,8 @@ fn max_duration_says_goodbye_then_hangs_up() {
     );
     agent_replies(&mut s, 60_100, "item_g", goodbye);
     s.take();
+    s.at(60_200).twilio(mark("item_g@100"));
+    assert!(s.take().is_empty(), "the goodbye is still playing");
     s.at(60_300).twilio(mark("item_g@200"));
     assert_eq!(
         s.take(),

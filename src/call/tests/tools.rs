@@ -93,8 +93,14 @@ fn end_call_waits_for_the_last_mark_before_hanging_up() {
     s.at(1_050)
         .engine(agent_audio_done("item_a1"))
         .engine(response_done("resp_1"));
-    s.at(1_200).twilio(mark("item_a1@200"));
-    assert!(s.take().is_empty(), "the goodbye is still playing");
+    for (at, name) in [
+        (1_100, "item_a1@100"),
+        (1_200, "item_a1@200"),
+        (1_300, "item_a1@300"),
+    ] {
+        s.at(at).twilio(mark(name));
+        assert!(s.take().is_empty(), "the goodbye is still playing at {at}");
+    }
     s.at(1_400).twilio(mark("item_a1@400"));
     assert_eq!(
         s.take(),
@@ -125,6 +131,8 @@ fn end_call_without_a_spoken_goodbye_asks_for_one_first() {
     s.engine(agent_audio_done("item_a2"))
         .engine(response_done("resp_2"));
     s.take();
+    s.at(1_200).twilio(mark("item_a2@100"));
+    assert!(s.take().is_empty(), "the goodbye is still playing");
     s.at(1_300).twilio(mark("item_a2@200"));
     assert_eq!(
         s.take(),
@@ -172,6 +180,8 @@ fn transfer_call_says_the_line_then_transfers_once_it_played() {
     s.engine(agent_audio_done("item_a2"))
         .engine(response_done("resp_2"));
     s.take();
+    s.at(1_200).twilio(mark("item_a2@100"));
+    assert!(s.take().is_empty(), "the transfer line is still playing");
     s.at(1_300).twilio(mark("item_a2@200"));
     assert_eq!(
         s.take(),
