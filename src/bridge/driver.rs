@@ -153,19 +153,35 @@ impl<C: EngineConnector> CallBridge<C> {
         // A transfer or apology handed the call to new TwiML through Twilio REST.
         let mut handed_off = false;
         let mut tools_open = true;
+        // Tools run and not yet answered; the result channel is only polled while one is out,
+        // as polling an empty channel on every media frame costs a waker registration each time.
+        let mut tools_running = 0usize;
         // A failed engine write, reported to the session as a lost engine on the next turn.
         let mut lost_engine: Option<String> = None;
+        // Both futures live across turns: a fresh `cancelled()` and a fresh `Sleep` on every
+        // turn would register with the token and the timer wheel once per media frame.
+        let cancelled = shutdown.cancelled();
+        tokio::pin!(cancelled);
+        let timer = tokio::time::sleep_until(epoch);
+        tokio::pin!(timer);
+        let mut armed: Option<Instant> = None;
 
         loop {
             let deadline = session
                 .next_deadline()
                 .map(|t| epoch + std::time::Duration::from_millis(t.as_millis()));
+            if deadline != armed {
+                if let Some(at) = deadline {
+                    timer.as_mut().reset(at);
+                }
+                armed = deadline;
+            }
             let wake: Wake<C::Engine, TE> = if let Some(reason) = lost_engine.take() {
                 Wake::Engine(EngineRead::Closed(reason))
             } else {
                 tokio::select! {
                     biased;
-                    _ = shutdown.cancelled() => Wake::Shutdown,
+                    _ = &mut cancelled => Wake::Shutdown,
                     msg = twilio_rx.next(), if twilio_open => Wake::Twilio(msg),
                     // One branch for the engine link: it is either opening or reading (both cancel-safe).
                     wake = async {
@@ -175,10 +191,8 @@ impl<C: EngineConnector> CallBridge<C> {
                             EngineLink::Down => std::future::pending().await,
                         }
                     } => wake,
-                    tool = tool_results.recv(), if tools_open => Wake::Tool(tool),
-                    _ = async {
-                        match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await }
-                    } => Wake::Tick,
+                    tool = tool_results.recv(), if tools_open && tools_running > 0 => Wake::Tool(tool),
+                    _ = &mut timer, if armed.is_some() => Wake::Tick,
                 }
             };
 
@@ -244,10 +258,13 @@ impl<C: EngineConnector> CallBridge<C> {
                     queue.clear();
                     CallInput::EngineLost { reason: e.0 }
                 }
-                Wake::Tool(Some(result)) => CallInput::ToolResult {
-                    call_id: result.call_id,
-                    output: result.output,
-                },
+                Wake::Tool(Some(result)) => {
+                    tools_running = tools_running.saturating_sub(1);
+                    CallInput::ToolResult {
+                        call_id: result.call_id,
+                        output: result.output,
+                    }
+                }
                 Wake::Tool(None) => {
                     tools_open = false;
                     continue;
@@ -293,7 +310,10 @@ impl<C: EngineConnector> CallBridge<C> {
                     }
                     CallAction::PersistLine(line) => emit(Effect::PersistLine(line)),
                     CallAction::Publish(event) => emit(Effect::Publish(event)),
-                    CallAction::RunTool(call) => emit(Effect::RunTool(call)),
+                    CallAction::RunTool(call) => {
+                        tools_running += 1;
+                        emit(Effect::RunTool(call));
+                    }
                     CallAction::RecordTool { call, output } => {
                         emit(Effect::RecordTool { call, output })
                     }
