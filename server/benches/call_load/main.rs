@@ -9,7 +9,7 @@
 //! a fresh process; its CPU time and RSS come from `/proc`.
 //!
 //! ```text
-//! cargo bench -p server --bench call_load                    # 10, 100, 500, 1000 calls
+//! cargo bench -p server --bench call_load                    # 10, 100, 200, 500, 1000 calls
 //! cargo bench -p server --bench call_load -- --calls 200 --window 30
 //! ```
 //!
@@ -18,6 +18,8 @@
 
 mod caller;
 mod engine;
+#[path = "../support/proc.rs"]
+mod proc;
 mod stamp;
 
 use std::process::{Child, Command, Stdio};
@@ -51,7 +53,7 @@ struct Options {
 
 fn options() -> Options {
     let mut options = Options {
-        calls: vec![10, 100, 500, 1000],
+        calls: vec![10, 100, 200, 500, 1000],
         window: Duration::from_secs(20),
         sequential: 200,
     };
@@ -179,10 +181,10 @@ async fn main() -> anyhow::Result<()> {
             streaming.cancelled().await;
         }
         tokio::time::sleep(Duration::from_secs(2)).await; // every call settled
-        let (cpu0, bench0) = (server.cpu_secs(), own_cpu_secs());
+        let (cpu0, bench0) = (server.cpu_secs(), proc::own_cpu_secs());
         let t0 = std::time::Instant::now();
         tokio::time::sleep(options.window).await;
-        let (cpu1, bench1) = (server.cpu_secs(), own_cpu_secs());
+        let (cpu1, bench1) = (server.cpu_secs(), proc::own_cpu_secs());
         let elapsed = t0.elapsed().as_secs_f64();
         let rss = server.rss_kib();
         stop.cancel();
@@ -326,19 +328,11 @@ impl Server {
     }
 
     fn cpu_secs(&self) -> f64 {
-        cpu_secs(&format!("/proc/{}/stat", self.child.id()))
+        proc::cpu_secs(self.child.id())
     }
 
     fn rss_kib(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|status| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            })
-            .unwrap_or(0)
+        proc::rss_kib(self.child.id())
     }
 
     fn stop(&mut self) {
@@ -351,28 +345,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// User + system CPU seconds of a process, from its `/proc/…/stat` (clock ticks of 1/100 s).
-fn cpu_secs(stat_path: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(stat_path) else {
-        return 0.0;
-    };
-    // Fields after the command name, which may contain spaces, ends with ')'.
-    let fields: Vec<&str> = stat[stat.rfind(')').map_or(0, |i| i + 1)..]
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    (ticks(11) + ticks(12)) as f64 / 100.0
-}
-
-fn own_cpu_secs() -> f64 {
-    cpu_secs("/proc/self/stat")
 }
 
 fn pct(sorted_or_not: &mut [u32], p: f64) -> u32 {
