@@ -101,11 +101,12 @@ async fn load(calls: &[usize], window: Duration) -> anyhow::Result<()> {
     now_us();
     println!("relay_floor: raw TCP relay, {MESSAGE_BYTES}-byte messages every 20 ms both ways");
     println!(
-        "{:>6} {:>21} {:>21} {:>14} {:>10} {:>13} {:>9}",
+        "{:>6} {:>21} {:>21} {:>14} {:>6} {:>10} {:>13} {:>9}",
         "calls",
         "caller→engine p50/p99",
         "engine→caller p50/p99",
         "CPU s/call-min",
+        "kernel",
         "RSS/call",
         "late in/out",
         "bench CPU"
@@ -143,10 +144,11 @@ async fn load(calls: &[usize], window: Duration) -> anyhow::Result<()> {
             tasks.push(tokio::spawn(receive(caller_rx, outbound.clone())));
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let (cpu0, bench0) = (relay.cpu_secs(), proc::own_cpu_secs());
+        let (cpu0, bench0) = (relay.cpu(), proc::own_cpu_secs());
         let t0 = Instant::now();
         tokio::time::sleep(window).await;
-        let (cpu1, bench1) = (relay.cpu_secs(), proc::own_cpu_secs());
+        let (cpu1, bench1) = (relay.cpu(), proc::own_cpu_secs());
+        let cpu = cpu1.since(cpu0);
         let elapsed = t0.elapsed().as_secs_f64();
         let rss = relay.rss_kib();
         stop.cancel();
@@ -171,17 +173,18 @@ async fn load(calls: &[usize], window: Duration) -> anyhow::Result<()> {
             row.push(format!("{}/{} µs", at(50.0), at(99.0)));
         }
         println!(
-            "{n:>6} {:>21} {:>21} {:>14.4} {:>7.0} KiB {:>13} {:>8.0}%",
+            "{n:>6} {:>21} {:>21} {:>14.4} {:>5.0}% {:>7.0} KiB {:>13} {:>8.0}%",
             row[0],
             row[1],
-            (cpu1 - cpu0) / (n as f64 * elapsed / 60.0),
+            cpu.total() / (n as f64 * elapsed / 60.0),
+            100.0 * cpu.system / cpu.total(),
             rss.saturating_sub(rss_idle) as f64 / n as f64,
             format!("{}/{}", late[0], late[1]),
             100.0 * (bench1 - bench0) / elapsed,
         );
     }
     println!(
-        "\nCPU and RSS are the relay process's; bench CPU is this process (both ends of every call)."
+        "\nCPU and RSS are the relay process's, kernel its share of CPU spent in the kernel; bench CPU is this process (both ends of every call)."
     );
     Ok(())
 }
@@ -247,8 +250,8 @@ impl Relay {
         })
     }
 
-    fn cpu_secs(&self) -> f64 {
-        proc::cpu_secs(self.child.id())
+    fn cpu(&self) -> proc::CpuTimes {
+        proc::cpu_times(self.child.id())
     }
 
     fn rss_kib(&self) -> u64 {

@@ -145,11 +145,12 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!(
-        "{:>6} {:>21} {:>21} {:>14} {:>10} {:>13} {:>13} {:>9}",
+        "{:>6} {:>21} {:>21} {:>14} {:>6} {:>10} {:>13} {:>13} {:>9}",
         "calls",
         "caller→engine p50/p99",
         "engine→caller p50/p99",
         "CPU s/call-min",
+        "kernel",
         "RSS/call",
         "late in/out",
         "lost in/out",
@@ -181,10 +182,11 @@ async fn main() -> anyhow::Result<()> {
             streaming.cancelled().await;
         }
         tokio::time::sleep(Duration::from_secs(2)).await; // every call settled
-        let (cpu0, bench0) = (server.cpu_secs(), proc::own_cpu_secs());
+        let (cpu0, bench0) = (server.cpu(), proc::own_cpu_secs());
         let t0 = std::time::Instant::now();
         tokio::time::sleep(options.window).await;
-        let (cpu1, bench1) = (server.cpu_secs(), proc::own_cpu_secs());
+        let (cpu1, bench1) = (server.cpu(), proc::own_cpu_secs());
+        let cpu = cpu1.since(cpu0);
         let elapsed = t0.elapsed().as_secs_f64();
         let rss = server.rss_kib();
         stop.cancel();
@@ -215,10 +217,10 @@ async fn main() -> anyhow::Result<()> {
         let lost_out = sent_out.saturating_sub(to_caller.len() as u64);
         let late_in = to_engine.iter().filter(|&&l| l > LATE_US).count();
         let late_out = to_caller.iter().filter(|&&l| l > LATE_US).count();
-        let cpu_per_call_minute = (cpu1 - cpu0) / (n as f64 * elapsed / 60.0);
+        let cpu_per_call_minute = cpu.total() / (n as f64 * elapsed / 60.0);
         let rss_per_call = rss.saturating_sub(rss_idle) as f64 / n as f64;
         println!(
-            "{n:>6} {:>21} {:>21} {:>14.4} {:>7.0} KiB {:>13} {:>13} {:>8.0}%{}",
+            "{n:>6} {:>21} {:>21} {:>14.4} {:>5.0}% {:>7.0} KiB {:>13} {:>13} {:>8.0}%{}",
             format!(
                 "{}/{} µs",
                 pct(&mut to_engine, 50.0),
@@ -230,6 +232,7 @@ async fn main() -> anyhow::Result<()> {
                 pct(&mut to_caller, 99.0)
             ),
             cpu_per_call_minute,
+            100.0 * cpu.system / cpu.total(),
             rss_per_call,
             format!("{late_in}/{late_out}"),
             format!("{lost_in}/{lost_out}"),
@@ -245,7 +248,7 @@ async fn main() -> anyhow::Result<()> {
         "\nlate: a frame delivered more than 20 ms after it was sent; lost: sent and never delivered."
     );
     println!(
-        "server CPU is the switchboard process alone (PostgreSQL apart); bench CPU is the callers and engine."
+        "server CPU is the switchboard process alone (PostgreSQL apart), kernel its share spent in the kernel; bench CPU is the callers and engine."
     );
     Ok(())
 }
@@ -327,8 +330,8 @@ impl Server {
         anyhow::bail!("the server was not ready within 30 s")
     }
 
-    fn cpu_secs(&self) -> f64 {
-        proc::cpu_secs(self.child.id())
+    fn cpu(&self) -> proc::CpuTimes {
+        proc::cpu_times(self.child.id())
     }
 
     fn rss_kib(&self) -> u64 {
