@@ -1,6 +1,8 @@
 //! The OpenAI Realtime (GA) engine over a WebSocket: connects, sends [`EngineCommand`]s through
 //! the [`RealtimeAdapter`] and reads [`EngineEvent`]s back. It only translates; the call decides.
 
+use std::sync::{Arc, OnceLock};
+
 use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -8,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::{Engine, EngineCommand, EngineConnector, EngineIoError, EngineRead};
 use crate::realtime::{RealtimeAdapter, RealtimeClientEvent, RealtimeServerEvent};
@@ -55,6 +57,33 @@ impl OpenAiRealtimeConfig {
     }
 }
 
+/// The TLS settings of every wss:// engine connection, built on first use. Left to
+/// tokio-tungstenite, each connection would load and parse the system's root certificates again:
+/// about 2.5 ms (145 roots on Debian) on the path to every call's greeting, and every reconnect's.
+fn tls_config() -> Result<Arc<rustls::ClientConfig>, EngineIoError> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let found = rustls_native_certs::load_native_certs();
+            let mut roots = rustls::RootCertStore::empty();
+            let (added, _) = roots.add_parsable_certificates(found.certs);
+            if added == 0 {
+                return Err(format!(
+                    "no usable root certificates on this system for wss:// (errors: {:?})",
+                    found.errors
+                ));
+            }
+            tracing::debug!(roots = added, "loaded root certificates for wss://");
+            Ok(Arc::new(
+                rustls::ClientConfig::builder()
+                    .with_root_certificates(roots)
+                    .with_no_client_auth(),
+            ))
+        })
+        .clone()
+        .map_err(EngineIoError)
+}
+
 impl EngineConnector for OpenAiRealtimeConfig {
     type Engine = OpenAiRealtime<MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -89,9 +118,14 @@ impl OpenAiRealtime<MaybeTlsStream<tokio::net::TcpStream>> {
         // default costs more than the frame. Audio deltas are a few KiB; larger frames still
         // arrive, in several reads. Nagle's algorithm would hold small frames back.
         let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
-            .await
-            .map_err(|e| EngineIoError(format!("realtime connect: {e}")))?;
+        let tls = match request.uri().scheme_str() {
+            Some("wss") => Some(Connector::Rustls(tls_config()?)),
+            _ => None,
+        };
+        let (ws, _) =
+            tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, tls)
+                .await
+                .map_err(|e| EngineIoError(format!("realtime connect: {e}")))?;
         Ok(Self::from_socket(ws))
     }
 }
@@ -195,6 +229,22 @@ mod tests {
         let _ = rustls::ClientConfig::builder()
             .with_root_certificates(rustls::RootCertStore::empty())
             .with_no_client_auth();
+    }
+
+    #[test]
+    fn every_wss_connection_shares_one_tls_config() {
+        match (tls_config(), tls_config()) {
+            (Ok(first), Ok(second)) => assert!(
+                Arc::ptr_eq(&first, &second),
+                "the root certificates were loaded twice"
+            ),
+            // A system without root certificates: the same clear error every time.
+            (Err(first), Err(second)) => {
+                assert_eq!(first, second);
+                assert!(first.0.contains("root certificates"), "{first}");
+            }
+            (first, second) => panic!("{first:?} then {second:?}"),
+        }
     }
 
     #[test]
