@@ -256,7 +256,10 @@ impl CallSession {
             );
         }
         let audio = match self.config.audio {
-            AudioFormat::Mulaw8k => CallerAudio::MulawBase64(media.payload.into_owned()),
+            AudioFormat::Mulaw8k => match media.check_payload() {
+                Ok(()) => CallerAudio::MulawBase64(media.payload.into_owned()),
+                Err(error) => return self.ignore("twilio.media", error.to_string()),
+            },
             AudioFormat::Pcm24k => match self
                 .pcm
                 .get_or_insert_with(Default::default)

@@ -16,6 +16,7 @@
 mod decode;
 mod encode;
 mod outbound;
+mod payload;
 mod wire;
 
 #[cfg(test)]
@@ -143,6 +144,12 @@ pub struct MediaChunk<'a> {
 }
 
 impl MediaChunk<'_> {
+    /// Checks that the payload is base64 without decoding it: passthrough forwards the text as
+    /// is, and must not pass a corrupt frame on to the engine.
+    pub fn check_payload(&self) -> Result<(), DecodeError> {
+        payload::check_base64(self.payload.as_bytes()).map_err(DecodeError::Payload)
+    }
+
     /// Decodes the base64 payload, appending the μ-law bytes to `out` (reuse it across frames).
     pub fn decode_audio_into(&self, out: &mut Vec<u8>) -> Result<(), DecodeError> {
         base64::engine::general_purpose::STANDARD

@@ -124,6 +124,23 @@ fn media_for_another_stream_is_ignored() {
 }
 
 #[test]
+fn media_whose_payload_is_not_base64_is_dropped_and_the_next_frame_goes_through() {
+    let mut s = Script::started(caller_first());
+    s.at(20)
+        .twilio(media("//7+/w=*"))
+        .twilio(media("//7+/w="))
+        .twilio(media("//7+/w=="));
+    assert_eq!(
+        s.take(),
+        [
+            "log ignored twilio.media: media payload is not valid base64: Invalid symbol 61, offset 6.",
+            "log ignored twilio.media: media payload is not valid base64: Invalid input length: 7",
+            "engine append //7+/w==",
+        ]
+    );
+}
+
+#[test]
 fn shutdown_hangs_up_and_finishes() {
     let mut s = Script::started(caller_first());
     s.at(500).input(CallInput::Shutdown);
