@@ -7,4 +7,4 @@ mod driver;
 #[cfg(test)]
 mod tests;
 
-pub use driver::{BridgeEnd, CallBridge, Effect, ToolResult};
+pub use driver::{BridgeEnd, CallBridge, ENGINE_CONNECT_TIMEOUT, Effect, ToolResult};

@@ -54,6 +54,12 @@ pub enum Effect {
 /// closed anyway.
 const HANDOFF_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How long opening the engine connection may take before it counts as lost, so the session
+/// retries or apologises as for any other loss. Without it, an engine that accepts the
+/// connection and never answers the upgrade would leave the caller in silence until the
+/// operating system gave up. OpenAI's handshake, TLS included, takes well under a second.
+pub const ENGINE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A finished tool run, sent back to the bridge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolResult {
@@ -81,6 +87,7 @@ pub struct CallBridge<C: EngineConnector> {
     shutdown: CancellationToken,
     /// A `ReconnectEngine` is in flight; its success is reported as `EngineReconnected`.
     reconnecting: bool,
+    connect_timeout: std::time::Duration,
 }
 
 type Connecting<E> = Pin<Box<dyn Future<Output = Result<E, EngineIoError>> + Send>>;
@@ -119,7 +126,15 @@ impl<C: EngineConnector> CallBridge<C> {
             tool_results,
             shutdown,
             reconnecting: false,
+            connect_timeout: ENGINE_CONNECT_TIMEOUT,
         }
+    }
+
+    /// Gives each engine connection attempt `timeout` instead of [`ENGINE_CONNECT_TIMEOUT`].
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
     }
 
     /// Runs the call until the session finishes; the engine socket is closed on the way out.
@@ -138,6 +153,7 @@ impl<C: EngineConnector> CallBridge<C> {
             mut tool_results,
             shutdown,
             mut reconnecting,
+            connect_timeout,
         } = self;
         let emit = |effect: Effect| {
             if effects.send(effect).is_err() {
@@ -146,7 +162,20 @@ impl<C: EngineConnector> CallBridge<C> {
         };
         let epoch = Instant::now();
         let now = || CallTime::from_millis(epoch.elapsed().as_millis() as u64);
-        let mut link = EngineLink::Connecting(connector.connect());
+        let connect = || -> Connecting<C::Engine> {
+            let opening = connector.connect();
+            Box::pin(async move {
+                tokio::time::timeout(connect_timeout, opening)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(EngineIoError(format!(
+                            "no engine connection within {} ms",
+                            connect_timeout.as_millis()
+                        )))
+                    })
+            })
+        };
+        let mut link = EngineLink::Connecting(connect());
         let mut queue: Vec<EngineCommand> = Vec::new();
         let mut out = String::with_capacity(512);
         let mut twilio_open = true;
@@ -306,7 +335,7 @@ impl<C: EngineConnector> CallBridge<C> {
                         }
                         queue.clear();
                         reconnecting = true;
-                        link = EngineLink::Connecting(connector.connect());
+                        link = EngineLink::Connecting(connect());
                     }
                     CallAction::PersistLine(line) => emit(Effect::PersistLine(line)),
                     CallAction::Publish(event) => emit(Effect::Publish(event)),

@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{BridgeEnd, CallBridge, Effect, ToolResult};
-use crate::call::{CallSession, LiveEvent, Role, SessionConfig};
+use super::{BridgeEnd, CallBridge, ENGINE_CONNECT_TIMEOUT, Effect, ToolResult};
+use crate::call::{CallSession, EndReason, LiveEvent, Role, SessionConfig};
 use crate::engines::ToolSpec;
 use crate::engines::openai_realtime::OpenAiRealtimeConfig;
 use crate::fakes::openai_realtime::{FakeRealtime, FakeScript, ScriptReply, ScriptTurn, tone};
@@ -54,6 +54,11 @@ async fn spawn_call(script: FakeScript) -> TestCall {
 
 async fn spawn_call_with(script: FakeScript, config: SessionConfig) -> TestCall {
     let fake = FakeRealtime::start(script).await.expect("fake starts");
+    spawn_call_on(fake, config, ENGINE_CONNECT_TIMEOUT)
+}
+
+/// A call whose engine is `fake`, as it is now (up, down or stalled).
+fn spawn_call_on(fake: FakeRealtime, config: SessionConfig, connect_timeout: Duration) -> TestCall {
     let connector = OpenAiRealtimeConfig {
         base_url: fake.base_url(),
         model: "gpt-realtime".into(),
@@ -70,7 +75,8 @@ async fn spawn_call_with(script: FakeScript, config: SessionConfig) -> TestCall 
         effects_tx,
         tools_rx,
         shutdown.clone(),
-    );
+    )
+    .with_connect_timeout(connect_timeout);
     let bridge = tokio::spawn(bridge.run(twilio_rx, twilio_tx));
 
     // The phone: records what the bridge sends and echoes every mark at once (as if played).
@@ -448,4 +454,40 @@ async fn a_malformed_twilio_frame_is_dropped_and_the_call_goes_on() {
             .await
     );
     assert!(!call.bridge.is_finished());
+}
+
+#[tokio::test]
+async fn an_engine_that_never_answers_is_given_up_on_and_the_caller_gets_an_apology() {
+    // Arrange: the engine accepts connections and never answers the WebSocket handshake.
+    let fake = FakeRealtime::start(FakeScript::default())
+        .await
+        .expect("fake starts");
+    fake.stall();
+    let timeout = Duration::from_millis(100);
+
+    // Act
+    let mut call = spawn_call_on(fake, config(), timeout);
+
+    // Assert: every attempt times out, then the session gives up as for a refused connection.
+    let apology = call
+        .wait_for_effect(|e| matches!(e, Effect::SayAndHangUp { .. }))
+        .await;
+    assert!(apology.is_some(), "no apology in {:?}", call.seen_effects);
+    let finish = call
+        .wait_for_effect(|e| matches!(e, Effect::Finish(_)))
+        .await;
+    let Some(Effect::Finish(record)) = finish else {
+        panic!("the call did not finish: {:?}", call.seen_effects);
+    };
+    assert_eq!(record.outcome.reason, EndReason::EngineFailed);
+    let attempts = 1 + config().max_engine_reconnects as usize;
+    assert!(
+        call.fake
+            .wait_until(WAIT, |log| log.stalled == attempts
+                && log.stalled_abandoned == attempts)
+            .await,
+        "each of the {attempts} attempts was abandoned: {:?}",
+        call.fake.log()
+    );
+    assert_eq!(call.fake.log().opened, 0);
 }

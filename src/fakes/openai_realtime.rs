@@ -6,6 +6,7 @@
 //! (see [`FakeRealtime::log`]). The protocol logic is the sync `Connection`; the task around it
 //! only moves frames.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +22,11 @@ use crate::audio::mulaw;
 mod connection;
 
 use connection::Connection;
+
+/// How the fake treats new connections: [`FakeRealtime::go_down`], [`FakeRealtime::stall`].
+const UP: u8 = 0;
+const DOWN: u8 = 1;
+const STALLED: u8 = 2;
 
 /// What the fake says and does, turn by turn.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +118,11 @@ pub struct FakeLog {
     pub closed: usize,
     /// Audio bytes generated per agent item (to check truncation bounds).
     pub generated_bytes: Vec<(String, usize)>,
+    /// Connections accepted while [stalled](FakeRealtime::stall), and of those, the ones the
+    /// client gave up on (closed before any answer).
+    pub stalled: usize,
+    /// See `stalled`.
+    pub stalled_abandoned: usize,
 }
 
 impl FakeLog {
@@ -136,8 +147,8 @@ pub struct FakeRealtime {
     addr: std::net::SocketAddr,
     log: Arc<Mutex<FakeLog>>,
     kick: tokio::sync::watch::Sender<u64>,
-    /// Set by [`FakeRealtime::go_down`]: new connections are refused.
-    down: Arc<std::sync::atomic::AtomicBool>,
+    /// Set by [`FakeRealtime::go_down`] and [`FakeRealtime::stall`]: how new connections fare.
+    mode: Arc<AtomicU8>,
     task: JoinHandle<()>,
 }
 
@@ -154,13 +165,13 @@ impl FakeRealtime {
         let addr = listener.local_addr()?;
         let log = Arc::new(Mutex::new(FakeLog::default()));
         let (kick, kicked) = tokio::sync::watch::channel(0);
-        let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let task = tokio::spawn(serve(listener, script, log.clone(), kicked, down.clone()));
+        let mode = Arc::new(AtomicU8::new(UP));
+        let task = tokio::spawn(serve(listener, script, log.clone(), kicked, mode.clone()));
         Ok(Self {
             addr,
             log,
             kick,
-            down,
+            mode,
             task,
         })
     }
@@ -173,7 +184,14 @@ impl FakeRealtime {
     /// An outage: drops every open connection and refuses new ones (the TCP connection is
     /// accepted and closed at once, so the WebSocket handshake fails).
     pub fn go_down(&self) {
-        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.mode.store(DOWN, Ordering::SeqCst);
+        self.drop_connections();
+    }
+
+    /// A hang: drops every open connection, then accepts new ones and never answers their
+    /// WebSocket handshake, as an overloaded service or a black-holed route would.
+    pub fn stall(&self) {
+        self.mode.store(STALLED, Ordering::SeqCst);
         self.drop_connections();
     }
 
@@ -207,17 +225,33 @@ async fn serve(
     script: FakeScript,
     log: Arc<Mutex<FakeLog>>,
     kicked: tokio::sync::watch::Receiver<u64>,
-    down: Arc<std::sync::atomic::AtomicBool>,
+    mode: Arc<AtomicU8>,
 ) {
     while let Ok((stream, _)) = listener.accept().await {
-        if down.load(std::sync::atomic::Ordering::SeqCst) {
-            drop(stream);
-            continue;
+        match mode.load(Ordering::SeqCst) {
+            DOWN => continue, // dropped: closed at once
+            STALLED => {
+                with_log(&log, |l| l.stalled += 1);
+                tokio::spawn(hold_unanswered(stream, log.clone()));
+                continue;
+            }
+            _ => {}
         }
         let mut kicked = kicked.clone();
         kicked.mark_unchanged();
         tokio::spawn(run_connection(stream, script.clone(), log.clone(), kicked));
     }
+}
+
+/// Reads and ignores whatever the client sends until it closes the connection.
+async fn hold_unanswered(mut stream: tokio::net::TcpStream, log: Arc<Mutex<FakeLog>>) {
+    let mut sink = [0u8; 1024];
+    while let Ok(n) = tokio::io::AsyncReadExt::read(&mut stream, &mut sink).await {
+        if n == 0 {
+            break;
+        }
+    }
+    with_log(&log, |l| l.stalled_abandoned += 1);
 }
 
 fn with_log(log: &Mutex<FakeLog>, f: impl FnOnce(&mut FakeLog)) {
