@@ -12,10 +12,10 @@ use switchboard::live::{LiveBus, LiveEvent, LiveMessage};
 use switchboard::store::{calls, transcripts};
 use switchboard::summaries::enqueue_summary;
 use switchboard::twilio::twiml::{self, Dial};
-use switchboard::twilio_rest::TwilioRest;
+use switchboard::twilio_rest::{MaskedPhone, TwilioRest};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
-use crate::routes::twilio::mask_phone;
 use crate::tools::ToolRunner;
 
 /// The handles one call's effects need.
@@ -34,9 +34,11 @@ pub struct CallServices {
     pub tools: ToolRunner,
 }
 
-/// Performs the bridge's effects until it finishes: transcript rows, the call's end, tool answers.
+/// Announces the call with `started`, then performs the bridge's effects until it finishes:
+/// transcript rows, the call's end, tool answers.
 pub async fn handle_effects(
     services: CallServices,
+    started: LiveEvent,
     mut effects: mpsc::UnboundedReceiver<Effect>,
     tools: mpsc::Sender<ToolResult>,
 ) {
@@ -49,6 +51,11 @@ pub async fn handle_effects(
         tools: runner,
     } = services;
     let (org_id, call_id) = (runner.org_id, runner.call_id);
+    live.publish(LiveMessage {
+        org_id,
+        event: started,
+    })
+    .await;
     let mut seq: i32 = 0;
     while let Some(effect) = effects.recv().await {
         match effect {
@@ -106,23 +113,29 @@ pub async fn handle_effects(
                     if tools.send(result).await.is_err() {
                         tracing::debug!(call_id = %runner.call_id, "bridge gone before the tool result");
                     }
-                });
+                }.in_current_span());
             }
             Effect::RecordTool { call, output } => runner.record(&call, &output).await,
             Effect::HangUp => {
                 // The goodbye has played; Twilio ends the call and its stream closes.
                 let (twilio, call_sid) = (twilio.clone(), call_sid.clone());
-                tokio::spawn(async move { hang_up(twilio.as_ref(), &call_sid).await });
+                tokio::spawn(
+                    async move { hang_up(twilio.as_ref(), &call_sid).await }.in_current_span(),
+                );
             }
             Effect::SayAndHangUp { line } => {
                 let (twilio, call_sid) = (twilio.clone(), call_sid.clone());
                 tokio::spawn(
-                    async move { say_and_hang_up(twilio.as_ref(), &call_sid, &line).await },
+                    async move { say_and_hang_up(twilio.as_ref(), &call_sid, &line).await }
+                        .in_current_span(),
                 );
             }
             Effect::Transfer { to } => {
                 let (twilio, call_sid) = (twilio.clone(), call_sid.clone());
-                tokio::spawn(async move { transfer(twilio.as_ref(), &call_sid, &to).await });
+                tokio::spawn(
+                    async move { transfer(twilio.as_ref(), &call_sid, &to).await }
+                        .in_current_span(),
+                );
             }
             Effect::Finish(record) => {
                 let reason = serde_json::to_value(&record.outcome.reason)
@@ -186,7 +199,7 @@ async fn transfer(twilio: Option<&TwilioRest>, call_sid: &str, to: &str) {
     };
     let twiml = twiml::Response::new().dial(Dial::new(to)).to_xml();
     match twilio.redirect_with_twiml(call_sid, &twiml).await {
-        Ok(_) => tracing::info!(call_sid, to = %mask_phone(to), "transferred"),
-        Err(e) => tracing::error!(error = %e, call_sid, to = %mask_phone(to), "transfer failed"),
+        Ok(_) => tracing::info!(call_sid, to = %MaskedPhone(to), "transferred"),
+        Err(e) => tracing::error!(error = %e, call_sid, to = %MaskedPhone(to), "transfer failed"),
     }
 }

@@ -172,34 +172,47 @@ pub async fn find_context(
         .map(Option::flatten)
 }
 
-/// The call with Twilio's `call_sid`, in any organization.
+/// What came of [`claim_stream`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamClaim {
+    /// The call is now `in-progress` with its stream begun; here is its row.
+    Claimed(CallRow),
+    /// The call's stream was opened before, or the call has ended.
+    Taken,
+    /// No call has this CallSid.
+    Unknown,
+}
+
+/// Claims the call with Twilio's `call_sid`, in any organization, for its one media stream:
+/// marks it `in-progress` (answered now) and records when the stream began.
 ///
-/// Only for callers that authenticated the CallSid themselves (a verified stream token); the
-/// row's `org_id` then scopes everything else.
-pub async fn find_call_by_sid(
-    pool: &PgPool,
-    call_sid: &str,
-) -> Result<Option<CallRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, org_id, agent_id, call_sid, direction, status, from_number, to_number \
-         from calls where call_sid = $1",
+/// A call has one stream. Claiming it in the same statement that reads the row means a replayed
+/// stream URL (its token stays valid for a minute) finds the call taken instead of starting a
+/// second bridge on it, and an ended call is never reopened. Only for callers that authenticated
+/// the CallSid themselves (a verified stream token); the row's `org_id` then scopes everything else.
+pub async fn claim_stream(pool: &PgPool, call_sid: &str) -> Result<StreamClaim, sqlx::Error> {
+    let claimed: Option<CallRow> = sqlx::query_as(
+        "update calls set status = 'in-progress', answered_at = coalesce(answered_at, now()), \
+             stream_started_at = now() \
+         where call_sid = $1 and stream_started_at is null and ended_at is null \
+         returning id, org_id, agent_id, call_sid, direction, status, from_number, to_number",
     )
     .bind(call_sid)
     .fetch_optional(pool)
-    .await
-}
-
-/// Marks call `id` of `org_id` as `in-progress` (answered now), unless it already ended.
-pub async fn mark_in_progress(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update calls set status = 'in-progress', answered_at = coalesce(answered_at, now()) \
-         where org_id = $1 and id = $2 and ended_at is null",
-    )
-    .bind(org_id)
-    .bind(id)
-    .execute(pool)
     .await?;
-    Ok(())
+    if let Some(call) = claimed {
+        return Ok(StreamClaim::Claimed(call));
+    }
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from calls where call_sid = $1)")
+            .bind(call_sid)
+            .fetch_one(pool)
+            .await?;
+    Ok(if exists {
+        StreamClaim::Taken
+    } else {
+        StreamClaim::Unknown
+    })
 }
 
 /// Marks call `id` of `org_id` as `completed` now, with `ended_reason` and its duration.
@@ -364,7 +377,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_call_found_by_sid_goes_in_progress_then_completed_only_in_its_org() {
+    async fn a_call_is_claimed_for_one_stream_then_completed_only_in_its_org() {
         let (_url, pool) = fresh_database().await;
         let (org, agent) = seed_org_with_agent(&pool, "Acme").await;
         let other = seed_org(&pool, "Other").await;
@@ -372,10 +385,19 @@ mod tests {
             .await
             .unwrap();
 
-        let found = find_call_by_sid(&pool, "CA9").await.unwrap().expect("row");
+        let StreamClaim::Claimed(found) = claim_stream(&pool, "CA9").await.unwrap() else {
+            panic!("the first stream claims the call");
+        };
         assert_eq!((found.id, found.org_id), (id, org));
-        assert!(find_call_by_sid(&pool, "CA0").await.unwrap().is_none());
-        mark_in_progress(&pool, org, id).await.unwrap();
+        assert_eq!(found.status, "in-progress");
+        assert_eq!(
+            claim_stream(&pool, "CA9").await.unwrap(),
+            StreamClaim::Taken
+        );
+        assert_eq!(
+            claim_stream(&pool, "CA0").await.unwrap(),
+            StreamClaim::Unknown
+        );
         assert_eq!(
             find_call(&pool, org, id).await.unwrap().unwrap().status,
             "in-progress"
@@ -400,7 +422,22 @@ mod tests {
             (status.as_str(), reason.as_deref(), secs),
             ("completed", Some("caller_hang_up"), Some(12))
         );
-        mark_in_progress(&pool, org, id).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_ended_call_cannot_be_claimed_for_a_stream() {
+        let (_url, pool) = fresh_database().await;
+        let (org, agent) = seed_org_with_agent(&pool, "Acme").await;
+        let id = insert_inbound_call(&pool, org, agent, "CA8", "+14155550100", "+14155550199")
+            .await
+            .unwrap();
+        finish_call(&pool, org, id, "caller_hang_up", 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            claim_stream(&pool, "CA8").await.unwrap(),
+            StreamClaim::Taken
+        );
         assert_eq!(
             find_call(&pool, org, id).await.unwrap().unwrap().status,
             "completed"

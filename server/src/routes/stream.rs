@@ -3,8 +3,10 @@
 //! The upgrade is refused (403) unless the path token is valid and unexpired and the handshake's
 //! `X-Twilio-Signature` matches the `wss://` public URL (no params); without `TWILIO_AUTH_TOKEN`
 //! or `OPENAI_API_KEY` nothing is accepted (503). The token's CallSid selects the call row, whose
-//! `org_id` scopes every later query. The socket then runs a [`CallBridge`] to OpenAI Realtime,
-//! and an effects task stores transcript lines and the call's end.
+//! `org_id` scopes every later query, and claims it: a call has one stream, so a second socket
+//! for it (a replayed URL) or one for an ended call is refused (409). The socket then runs a
+//! [`CallBridge`] to OpenAI Realtime, and an effects task stores transcript lines and the call's
+//! end.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,16 +24,17 @@ use switchboard::call::{CallSession, Greeting, SessionConfig};
 use switchboard::engines::openai_realtime::OpenAiRealtimeConfig;
 use switchboard::engines::{AudioFormat, Eagerness, TurnDetection};
 use switchboard::store::agents::{self, AgentVoiceSettings};
-use switchboard::store::calls;
+use switchboard::store::calls::{self, StreamClaim};
 use switchboard::twilio::signature::{
     ForwardedHeaders, RequestValidator, SIGNATURE_HEADER, UrlKind, public_url,
 };
 use switchboard::twilio::stream_token;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::routes::twilio::{STREAM_PATH_PREFIX, header_str};
-use switchboard::live::{LiveEvent, LiveMessage};
+use switchboard::live::LiveEvent;
 
 use crate::effects::{CallServices, handle_effects};
 use crate::state::AppState;
@@ -39,6 +42,11 @@ use crate::tools::ToolRunner;
 
 /// Text frames larger than this are logged and dropped (Twilio's are a few KiB).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// The most the socket reads of one message. The WebSocket reader cannot skip a message it will
+/// not hold (the rest of the stream would be lost with it), so anything up to here is read whole
+/// and then dropped as oversized; only a message past it ends the stream, and with it the call.
+const MAX_READ_BYTES: usize = 1024 * 1024;
 
 /// The socket's read buffer. Twilio's frames are a few hundred bytes, and tungstenite zeroes
 /// the buffer's free space before every read: its 128 KiB default was a quarter of the call
@@ -101,9 +109,16 @@ pub async fn stream(
         return StatusCode::FORBIDDEN.into_response();
     }
 
-    let call = match calls::find_call_by_sid(&state.pool, &call_sid).await {
-        Ok(Some(call)) => call,
-        Ok(None) => {
+    let call = match calls::claim_stream(&state.pool, &call_sid).await {
+        Ok(StreamClaim::Claimed(call)) => call,
+        Ok(StreamClaim::Taken) => {
+            tracing::warn!(
+                call_sid,
+                "refusing media stream: the call's stream was opened before or the call ended"
+            );
+            return StatusCode::CONFLICT.into_response();
+        }
+        Ok(StreamClaim::Unknown) => {
             tracing::warn!(call_sid, "refusing media stream: unknown call");
             return StatusCode::NOT_FOUND.into_response();
         }
@@ -179,12 +194,14 @@ pub async fn stream(
         tools,
     };
     tracing::info!(call_sid, %call_id, %org_id, "media stream connected");
-    // Larger than `MAX_FRAME_BYTES` so an oversized frame is dropped, not fatal to the call.
     upgrade
-        .max_message_size(4 * MAX_FRAME_BYTES)
+        .max_message_size(MAX_READ_BYTES)
+        .max_frame_size(MAX_READ_BYTES)
         .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| async move {
             let shutdown = calls.shutdown.child_token();
+            // Everything the call logs, the bridge's and its effects' alike, names the call.
+            let span = tracing::info_span!("call", %call_id, call_sid = %services.call_sid);
             let call = run_call(
                 socket,
                 services,
@@ -193,7 +210,7 @@ pub async fn stream(
                 connector,
                 shutdown,
             );
-            calls.tracker.track_future(call).await;
+            calls.tracker.track_future(call.instrument(span)).await;
         })
 }
 
@@ -301,17 +318,7 @@ async fn run_call(
     connector: OpenAiRealtimeConfig,
     shutdown: CancellationToken,
 ) {
-    let (org_id, call_id) = (services.tools.org_id, services.tools.call_id);
-    if let Err(e) = calls::mark_in_progress(&services.pool, org_id, call_id).await {
-        tracing::error!(error = %e, %call_id, "cannot mark the call in progress");
-    }
-    services
-        .live
-        .publish(LiveMessage {
-            org_id,
-            event: started,
-        })
-        .await;
+    let call_id = services.tools.call_id;
     let (sink, stream) = socket.split();
     let (effects_tx, effects_rx) = mpsc::unbounded_channel();
     let (tools_tx, tools_rx) = mpsc::channel(8);
@@ -322,7 +329,10 @@ async fn run_call(
         tools_rx,
         shutdown,
     );
-    let effects = tokio::spawn(handle_effects(services, effects_rx, tools_tx));
+    // The effects task announces the call, so the bridge (and the engine connection, on the path
+    // to the greeting) starts without waiting for the database.
+    let effects =
+        tokio::spawn(handle_effects(services, started, effects_rx, tools_tx).in_current_span());
     let end = bridge.run(text_frames(stream), text_sink(sink)).await;
     tracing::info!(%call_id, ?end, "call bridge ended");
     if let Err(e) = effects.await {

@@ -8,7 +8,7 @@
 //! connected to a Media Streams WebSocket whose path carries a short-lived
 //! [`stream_token`](switchboard::twilio::stream_token) (stream URLs cannot have query strings).
 //! The token secret is derived from `TWILIO_AUTH_TOKEN` (no separate setting).
-//! Phone numbers are only logged masked ([`mask_phone`]).
+//! Phone numbers are only logged masked ([`MaskedPhone`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,6 +23,7 @@ use switchboard::twilio::signature::{
 };
 use switchboard::twilio::stream_token;
 use switchboard::twilio::twiml::{self, Recording, Stream};
+use switchboard::twilio_rest::MaskedPhone;
 use uuid::Uuid;
 
 use crate::state::AppState;
@@ -74,7 +75,7 @@ pub async fn voice(
         }
     };
     let Some(agent) = agent else {
-        tracing::info!(call_sid, to = %mask_phone(to), "call to a number with no agent");
+        tracing::info!(call_sid, to = %MaskedPhone(to), "call to a number with no agent");
         return twiml_response(twiml::Response::new().say(NOT_IN_SERVICE).hangup());
     };
     if !agent.is_active() {
@@ -104,8 +105,8 @@ pub async fn voice(
         %call_id,
         agent_id = %agent.agent_id,
         org_id = %agent.org_id,
-        from = %mask_phone(from),
-        to = %mask_phone(to),
+        from = %MaskedPhone(from),
+        to = %MaskedPhone(to),
         "answering inbound call"
     );
     let stream = StreamTarget {
@@ -235,7 +236,7 @@ async fn answer_outbound(
     .ok()
     .flatten()
     .unwrap_or((true, false));
-    tracing::info!(call_sid, %call_id, %agent_id, to = %mask_phone(&call.to_number), "outbound call answered");
+    tracing::info!(call_sid, %call_id, %agent_id, to = %MaskedPhone(&call.to_number), "outbound call answered");
     let target = StreamTarget {
         call_sid,
         call_id,
@@ -393,24 +394,6 @@ fn form_param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
-/// A phone number safe to log: country/area prefix and last four digits, e.g. `+1415•••0199`.
-///
-/// Short values keep at most their last two characters.
-pub fn mask_phone(number: &str) -> String {
-    let chars: Vec<char> = number.chars().collect();
-    let n = chars.len();
-    if n >= 9 {
-        let head: String = chars[..5].iter().collect();
-        let tail: String = chars[n - 4..].iter().collect();
-        format!("{head}•••{tail}")
-    } else if n > 4 {
-        let tail: String = chars[n - 2..].iter().collect();
-        format!("•••{tail}")
-    } else {
-        "•••".to_owned()
-    }
-}
-
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -429,19 +412,4 @@ fn twiml_response(response: twiml::Response) -> Response {
         response.to_xml(),
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_phone;
-
-    #[test]
-    fn phone_numbers_are_masked() {
-        assert_eq!(mask_phone("+14155550199"), "+1415•••0199");
-        assert_eq!(mask_phone("+442071838750"), "+4420•••8750");
-        assert_eq!(mask_phone("client:x"), "•••:x");
-        assert_eq!(mask_phone("1234"), "•••");
-        assert_eq!(mask_phone(""), "•••");
-        assert!(!mask_phone("+14155550199").contains("555"));
-    }
 }

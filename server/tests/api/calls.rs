@@ -67,6 +67,17 @@ async fn an_outbound_call_is_placed_and_connected_to_its_agent() {
     );
     let (status, body) = place(&app, &key, json!({"to": CALLEE})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let wrong_key = format!("{}x", &key[..key.len() - 1]);
+    let (status, _) = place(&app, &wrong_key, json!({"agent_id": agent, "to": CALLEE})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a wrong key");
+    let keyless = app
+        .client
+        .post(app.url("/api/v1/calls"))
+        .json(&json!({"agent_id": agent, "to": CALLEE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keyless.status(), StatusCode::UNAUTHORIZED, "no key");
     assert!(twilio.requests().is_empty());
 
     let context = json!({"customer": "Ann", "reason": "confirm Friday's delivery"});

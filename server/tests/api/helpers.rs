@@ -36,14 +36,49 @@ impl FnResponse {
     }
 }
 
+/// What every server in this test process logged, at `info` and above (`TEST_LOG=1` also
+/// prints it), so a test can look for the lines about its own call.
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// The log lines so far that contain every one of `needles`.
+pub(crate) fn logged_lines_with(needles: &[&str]) -> Vec<String> {
+    let logs = LOGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    String::from_utf8_lossy(&logs)
+        .lines()
+        .filter(|line| needles.iter().all(|needle| line.contains(needle)))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The test process's one subscriber: plain text into [`LOGS`], spans included.
+fn capture_logs() {
+    struct Capture;
+    impl std::io::Write for Capture {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if std::env::var_os("TEST_LOG").is_some() {
+                std::io::stderr().write_all(bytes)?;
+            }
+            LOGS.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("info")
+        .with_ansi(false)
+        .with_writer(|| Capture)
+        .try_init();
+}
+
 /// Starts the server with `extra` environment on top of the test defaults.
 pub(crate) async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    if std::env::var_os("TEST_LOG").is_some() {
-        server::telemetry::init(&server::config::LogConfig {
-            level: "info,server=debug".into(),
-            json: false,
-        });
-    }
+    capture_logs();
     let (url, pool) = switchboard::testing::fresh_database().await;
     let mut vars: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), url),

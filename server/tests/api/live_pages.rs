@@ -393,6 +393,8 @@ impl SseReader {
 async fn call_events_from_another_instance_reach_the_organizations_event_stream_only() {
     // Arrange: the dashboard's stream, and a second "instance" sharing the database.
     let app = spawn_app().await;
+    let anonymous = reqwest::get(app.url("/events/calls")).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED, "signed out");
     let org = owner_of(&app, "Watchers", "watch@example.com").await;
     let response = app.get("/events/calls").await;
     assert_eq!(response.status(), StatusCode::OK);

@@ -94,15 +94,23 @@ async fn open_media_stream(
     token: &str,
     signature: Option<String>,
 ) -> Result<Socket, tungstenite::Error> {
+    let signature = signature.map(|s| (SIGNATURE_HEADER, s));
+    open_media_stream_with(app, token, signature.as_slice()).await
+}
+
+/// Opens the stream socket for `token` with these extra request headers.
+async fn open_media_stream_with(
+    app: &TestApp,
+    token: &str,
+    headers: &[(&'static str, String)],
+) -> Result<Socket, tungstenite::Error> {
     let url = format!(
         "{}/twilio/stream/{token}",
         app.address.replacen("http://", "ws://", 1)
     );
     let mut request = url.into_client_request().unwrap();
-    if let Some(signature) = signature {
-        request
-            .headers_mut()
-            .insert(SIGNATURE_HEADER, signature.parse().unwrap());
+    for (name, value) in headers {
+        request.headers_mut().insert(*name, value.parse().unwrap());
     }
     tokio_tungstenite::connect_async(request)
         .await
@@ -125,6 +133,18 @@ async fn send(socket: &mut Socket, message: Value) {
         .expect("send to the server");
 }
 
+/// Base64 of "BEFORE", "AFTER" and something that is not base64: caller audio a test can find.
+const EARLY_AUDIO: &str = "QkVGT1JF";
+const GOOD_AUDIO: &str = "QUZURVI=";
+const BAD_AUDIO: &str = "QUZ*RVI=";
+
+fn media(payload: &str) -> Value {
+    json!({
+        "event": "media", "sequenceNumber": "3", "streamSid": STREAM_SID,
+        "media": {"track": "inbound", "chunk": "1", "timestamp": "20", "payload": payload},
+    })
+}
+
 #[tokio::test]
 async fn a_signed_stream_plays_the_greeting_stores_its_transcript_and_finishes_the_call() {
     // Arrange
@@ -136,18 +156,21 @@ async fn a_signed_stream_plays_the_greeting_stores_its_transcript_and_finishes_t
         .await
         .expect("upgrade accepted");
 
-    // Act: the phone connects, then plays the agent's audio and echoes its marks.
+    // Act: the phone connects, then plays the agent's audio and echoes its marks. Along the way
+    // it sends every kind of bad frame; each is dropped and the call goes on.
     send(
         &mut socket,
         json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}),
     )
     .await;
-    // Binary and oversized frames are dropped, not fatal.
     socket.send(Message::binary(vec![0u8; 16])).await.unwrap();
+    // Over the 64 KiB a frame may have, and over the 256 KiB that once ended the stream.
     socket
-        .send(Message::text("x".repeat(70 * 1024)))
+        .send(Message::text("x".repeat(300 * 1024)))
         .await
         .unwrap();
+    socket.send(Message::text("{not json")).await.unwrap();
+    send(&mut socket, media(EARLY_AUDIO)).await;
     let start = TwilioInbound::Start(StreamStart {
         sequence_number: Some(1),
         stream_sid: STREAM_SID.into(),
@@ -158,14 +181,14 @@ async fn a_signed_stream_plays_the_greeting_stores_its_transcript_and_finishes_t
         media_format: MediaFormat::mulaw_8k(),
     });
     socket.send(Message::text(start.to_json())).await.unwrap();
-    let (mut media, mut marks) = (0, 0);
+    let (mut media_frames, mut marks) = (0, 0);
     let until = tokio::time::Instant::now() + WAIT;
     loop {
         let quiet = tokio::time::sleep(Duration::from_millis(1500));
         let frame = tokio::select! {
             frame = socket.next() => frame,
             () = quiet => {
-                if media > 0 && marks > 0 {
+                if media_frames > 0 && marks > 0 {
                     break;
                 }
                 assert!(tokio::time::Instant::now() < until, "no greeting audio");
@@ -179,7 +202,12 @@ async fn a_signed_stream_plays_the_greeting_stores_its_transcript_and_finishes_t
         match msg["event"].as_str() {
             Some("media") => {
                 assert_eq!(msg["streamSid"], STREAM_SID);
-                media += 1;
+                media_frames += 1;
+                if media_frames == 1 {
+                    // The engine is up: caller audio now reaches it, unless it is corrupt.
+                    send(&mut socket, media(BAD_AUDIO)).await;
+                    send(&mut socket, media(GOOD_AUDIO)).await;
+                }
             }
             Some("mark") => {
                 marks += 1;
@@ -235,6 +263,73 @@ async fn a_signed_stream_plays_the_greeting_stores_its_transcript_and_finishes_t
     };
     assert_eq!(status.0, "completed");
     assert_eq!(status.1.as_deref(), Some("caller_hang_up"));
+    // Only the good caller audio reached the engine, and the engine socket was closed.
+    let log = fake.log();
+    let appended: Vec<&str> = log
+        .of_type("input_audio_buffer.append")
+        .iter()
+        .filter_map(|event| event["audio"].as_str())
+        .collect();
+    assert_eq!(appended, [GOOD_AUDIO]);
+    assert!(
+        fake.wait_until(WAIT, |log| log.opened == 1 && log.closed == 1)
+            .await,
+        "engine socket left open: {:?}",
+        fake.log()
+    );
+    // Each dropped frame was logged, naming the call.
+    let call = format!("call_id={call_id}");
+    for dropped in [
+        "dropping a binary media stream frame",
+        "dropping an oversized media stream frame",
+        "frame is not valid JSON",
+        "media before the stream started",
+        "media payload is not valid base64",
+    ] {
+        assert_eq!(
+            crate::helpers::logged_lines_with(&[&call, dropped]).len(),
+            1,
+            "one log line with {call} and {dropped:?}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_calls_stream_opens_once_and_never_after_the_call_ended() {
+    // Arrange
+    let fake = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let app = spawn(&fake).await;
+    let (_org, call_id) = ringing_call(&app).await;
+    let token = token();
+    let first = open_media_stream(&app, &token, Some(signature(&token)))
+        .await
+        .expect("the first upgrade is accepted");
+
+    // Act: the same signed URL again, as a replay would send it.
+    let replayed = open_media_stream(&app, &token, Some(signature(&token))).await;
+
+    // Assert
+    assert_refused(replayed, 409);
+    drop(first);
+    let until = tokio::time::Instant::now() + WAIT;
+    while sqlx::query_scalar::<_, Option<String>>("select ended_reason from calls where id = $1")
+        .bind(call_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(tokio::time::Instant::now() < until, "the call never ended");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let after_the_end = open_media_stream(&app, &token, Some(signature(&token))).await;
+    assert_refused(after_the_end, 409);
+    assert_eq!(
+        fake.log().opened,
+        1,
+        "only the first stream reached the engine"
+    );
     app.stop().await;
 }
 
@@ -275,6 +370,49 @@ async fn a_stream_signed_for_another_url_is_refused() {
     let result = open_media_stream(&app, &token, Some(https_signature)).await;
 
     assert_refused(result, 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_behind_a_proxy_is_verified_against_the_forwarded_wss_url() {
+    // Arrange: no PUBLIC_BASE_URL; a proxy terminates TLS for calls.proxy.example.
+    let fake = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let base_url = fake.base_url();
+    let app = spawn_app_with(&[
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("OPENAI_BASE_URL", &base_url),
+        ("OPENAI_API_KEY", "sk-test"),
+    ])
+    .await;
+    ringing_call(&app).await;
+    let token = token();
+    let forwarded = |signed_url: String| {
+        vec![
+            ("x-forwarded-proto", "https".to_owned()),
+            ("x-forwarded-host", "calls.proxy.example".to_owned()),
+            (
+                SIGNATURE_HEADER,
+                RequestValidator::new(AUTH_TOKEN).compute::<&str, &str>(&signed_url, &[]),
+            ),
+        ]
+    };
+    let internal = format!(
+        "{}/twilio/stream/{token}",
+        app.address.replacen("http://", "ws://", 1)
+    );
+
+    // Act
+    let signed_for_internal = open_media_stream_with(&app, &token, &forwarded(internal)).await;
+    let public = format!("wss://calls.proxy.example/twilio/stream/{token}");
+    let signed_for_public = open_media_stream_with(&app, &token, &forwarded(public)).await;
+
+    // Assert: Twilio signs the URL it dialled, wss:// at the proxy's host.
+    assert_refused(signed_for_internal, 403);
+    assert!(
+        signed_for_public.is_ok(),
+        "the forwarded wss:// URL is the signed one: {:?}",
+        signed_for_public.err()
+    );
     app.stop().await;
 }
 

@@ -93,6 +93,15 @@ async fn twilio_signed_call_to_an_assigned_number_connects_a_stream() {
         (*call_org, status.as_str(), direction.as_str()),
         (org, "ringing", "inbound")
     );
+    let (call_sid, call_agent, from, to): (String, Option<Uuid>, String, String) =
+        sqlx::query_as("select call_sid, agent_id, from_number, to_number from calls")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (call_sid.as_str(), call_agent, from.as_str(), to.as_str()),
+        (CALL_SID, Some(agent), CALLER, NUMBER)
+    );
     assert!(body.contains("<Connect>"), "{body}");
     assert!(
         body.contains(r#"<Stream url="wss://voice.example.com/twilio/stream/"#),
