@@ -7,9 +7,13 @@
 //! each 20 ms frame as it arrives must do, so its CPU per call-minute is a lower bound for
 //! `switchboard`'s figure in `call_load` (which also reads Twilio's mark echoes).
 //!
+//! With `--traffic caller` only the caller's side sends: the agent is silent, and what is left
+//! is the traffic every Twilio bridge carries for the whole call (Twilio streams the caller's
+//! line, silence included, as a frame every 20 ms, and each must reach the engine as it comes).
+//!
 //! ```text
 //! cargo bench -p server --bench relay_floor                       # 10, 100, 200, 500, 1000 calls
-//! cargo bench -p server --bench relay_floor -- --calls 200 --window 30
+//! cargo bench -p server --bench relay_floor -- --calls 200 --window 30 --traffic caller
 //! ```
 
 #[path = "support/proc.rs"]
@@ -46,14 +50,16 @@ fn main() -> anyhow::Result<()> {
     }
     let mut calls = vec![10, 100, 200, 500, 1000];
     let mut window = Duration::from_secs(20);
+    let mut agent_talks = true;
     for pair in args.windows(2) {
         match pair[0].as_str() {
             "--calls" => calls = pair[1].split(',').filter_map(|n| n.parse().ok()).collect(),
             "--window" => window = Duration::from_secs(pair[1].parse().unwrap_or(20)),
+            "--traffic" => agent_talks = pair[1] != "caller",
             _ => {}
         }
     }
-    runtime.block_on(load(&calls, window))
+    runtime.block_on(load(&calls, window, agent_talks))
 }
 
 /// The relay process: prints its port, then pairs connections in accept order (caller, engine)
@@ -97,9 +103,16 @@ struct Direction {
     latencies: Mutex<Vec<u32>>,
 }
 
-async fn load(calls: &[usize], window: Duration) -> anyhow::Result<()> {
+async fn load(calls: &[usize], window: Duration, agent_talks: bool) -> anyhow::Result<()> {
     now_us();
-    println!("relay_floor: raw TCP relay, {MESSAGE_BYTES}-byte messages every 20 ms both ways");
+    println!(
+        "relay_floor: raw TCP relay, {MESSAGE_BYTES}-byte messages every 20 ms {}",
+        if agent_talks {
+            "both ways"
+        } else {
+            "from the caller only"
+        }
+    );
     println!(
         "{:>6} {:>21} {:>21} {:>14} {:>6} {:>10} {:>13} {:>9}",
         "calls",
@@ -133,12 +146,14 @@ async fn load(calls: &[usize], window: Duration) -> anyhow::Result<()> {
                 phase,
                 inbound.clone(),
                 stop.clone(),
+                true,
             )));
             tasks.push(tokio::spawn(send(
                 engine_tx,
                 phase,
                 outbound.clone(),
                 stop.clone(),
+                agent_talks,
             )));
             tasks.push(tokio::spawn(receive(engine_rx, inbound.clone())));
             tasks.push(tokio::spawn(receive(caller_rx, outbound.clone())));
@@ -170,7 +185,11 @@ async fn load(calls: &[usize], window: Duration) -> anyhow::Result<()> {
             late.push(latencies.iter().filter(|&&l| l > LATE_US).count());
             latencies.sort_unstable();
             let at = |p: f64| latencies[((p / 100.0) * (latencies.len() - 1) as f64) as usize];
-            row.push(format!("{}/{} µs", at(50.0), at(99.0)));
+            row.push(if latencies.is_empty() {
+                "-".to_owned()
+            } else {
+                format!("{}/{} µs", at(50.0), at(99.0))
+            });
         }
         println!(
             "{n:>6} {:>21} {:>21} {:>14.4} {:>5.0}% {:>7.0} KiB {:>13} {:>8.0}%",
@@ -189,13 +208,20 @@ async fn load(calls: &[usize], window: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One stamped message every 20 ms until `stop`; then closes its side of the connection.
+/// One stamped message every 20 ms until `stop` (none if not `talks`); then closes its side of
+/// the connection.
 async fn send(
     mut socket: OwnedWriteHalf,
     phase: Duration,
     direction: Arc<Direction>,
     stop: CancellationToken,
+    talks: bool,
 ) {
+    if !talks {
+        stop.cancelled().await;
+        let _ = socket.shutdown().await;
+        return;
+    }
     let mut message = [b'x'; MESSAGE_BYTES];
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + phase, FRAME);
     let mut sent = 0;

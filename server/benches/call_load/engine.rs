@@ -3,6 +3,10 @@
 //! until the caller falls quiet. Every caller frame it receives is unstamped into a latency.
 //! It never detects speech, so the call is two people talking over each other for as long as
 //! the bench likes: the media path at full duplex, which is what the load is about.
+//!
+//! When the agent does not talk (`--traffic caller`), the engine instead hears the caller start
+//! speaking at once and never stop, and answers any response at once with no audio: the agent
+//! listens to a monologue, and only the caller's line is streamed.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -37,6 +41,7 @@ pub(crate) fn serve(
     listener: TcpListener,
     totals: Arc<EngineTotals>,
     updates: mpsc::UnboundedSender<u64>,
+    agent_talks: bool,
 ) {
     tokio::spawn(async move {
         loop {
@@ -51,7 +56,7 @@ pub(crate) fn serve(
                     tokio_tungstenite::accept_async_with_config(socket, Some(config)).await
                 {
                     totals.connections.fetch_add(1, Ordering::Relaxed);
-                    connection(ws, &totals, &updates).await;
+                    connection(ws, &totals, &updates, agent_talks).await;
                 }
             });
         }
@@ -62,6 +67,7 @@ async fn connection(
     mut ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
     totals: &EngineTotals,
     updates: &mpsc::UnboundedSender<u64>,
+    agent_talks: bool,
 ) {
     let encoder = FrameEncoder::new();
     let mut latencies: Vec<u32> = Vec::with_capacity(4096);
@@ -90,6 +96,13 @@ async fn connection(
                         let _ = updates.send(now_us());
                         let reply = r#"{"type":"session.updated","session":{"id":"sess_load","model":"gpt-realtime"}}"#;
                         if ws.send(Message::text(reply)).await.is_err() { break; }
+                        let speaking = r#"{"type":"input_audio_buffer.speech_started","audio_start_ms":0,"item_id":"item_caller"}"#;
+                        if !agent_talks && ws.send(Message::text(speaking)).await.is_err() { break; }
+                    }
+                    Some("response.create") if !agent_talks => {
+                        let created = r#"{"type":"response.created","response":{"id":"resp_quiet","status":"in_progress"}}"#;
+                        let done = r#"{"type":"response.done","response":{"id":"resp_quiet","status":"completed","output":[]}}"#;
+                        if ws.send(Message::text(created)).await.is_err() || ws.send(Message::text(done)).await.is_err() { break; }
                     }
                     Some("response.create") if !streaming => {
                         streaming = true;

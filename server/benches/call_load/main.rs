@@ -8,9 +8,13 @@
 //! measures the time through the server (two loopback hops included). For each N the server is
 //! a fresh process; its CPU time and RSS come from `/proc`.
 //!
+//! With `--traffic caller` the agent listens: the engine hears the caller start speaking and
+//! answers any response with no audio, so only the caller's line is streamed, which every call
+//! carries from start to end.
+//!
 //! ```text
 //! cargo bench -p server --bench call_load                    # 10, 100, 200, 500, 1000 calls
-//! cargo bench -p server --bench call_load -- --calls 200 --window 30
+//! cargo bench -p server --bench call_load -- --calls 200 --window 30 --traffic caller
 //! ```
 //!
 //! Before the load, sequential calls time the two start-up paths: the voice webhook's answer
@@ -49,6 +53,8 @@ struct Options {
     calls: Vec<usize>,
     window: Duration,
     sequential: usize,
+    /// The agent speaks the whole call (full duplex); otherwise only the caller does.
+    agent_talks: bool,
 }
 
 fn options() -> Options {
@@ -56,6 +62,7 @@ fn options() -> Options {
         calls: vec![10, 100, 200, 500, 1000],
         window: Duration::from_secs(20),
         sequential: 200,
+        agent_talks: true,
     };
     let args: Vec<String> = std::env::args().collect();
     for pair in args.windows(2) {
@@ -65,6 +72,7 @@ fn options() -> Options {
             }
             "--window" => options.window = Duration::from_secs(pair[1].parse().unwrap_or(20)),
             "--sequential" => options.sequential = pair[1].parse().unwrap_or(200),
+            "--traffic" => options.agent_talks = pair[1] != "caller",
             _ => {}
         }
     }
@@ -88,13 +96,25 @@ async fn main() -> anyhow::Result<()> {
     let engine_url = format!("http://{}/v1", engine_listener.local_addr()?);
     let totals = Arc::new(EngineTotals::default());
     let (updates_tx, mut updates) = mpsc::unbounded_channel();
-    engine::serve(engine_listener, totals.clone(), updates_tx);
+    engine::serve(
+        engine_listener,
+        totals.clone(),
+        updates_tx,
+        options.agent_talks,
+    );
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
     let server = |port: u16| Server::start(port, &database_url, &engine_url, &twilio.base_url());
 
-    println!("call_load: μ-law passthrough, full-duplex 20 ms frames, marks echoed");
+    println!(
+        "call_load: μ-law passthrough, {}",
+        if options.agent_talks {
+            "full-duplex 20 ms frames, marks echoed"
+        } else {
+            "the caller's 20 ms frames only (the agent is silent)"
+        }
+    );
     println!(
         "machine: {} cores\n",
         std::thread::available_parallelism().map_or(0, |n| n.get())
@@ -226,11 +246,15 @@ async fn main() -> anyhow::Result<()> {
                 pct(&mut to_engine, 50.0),
                 pct(&mut to_engine, 99.0)
             ),
-            format!(
-                "{}/{} µs",
-                pct(&mut to_caller, 50.0),
-                pct(&mut to_caller, 99.0)
-            ),
+            if to_caller.is_empty() {
+                "-".to_owned()
+            } else {
+                format!(
+                    "{}/{} µs",
+                    pct(&mut to_caller, 50.0),
+                    pct(&mut to_caller, 99.0)
+                )
+            },
             cpu_per_call_minute,
             100.0 * cpu.system / cpu.total(),
             rss_per_call,
