@@ -22,6 +22,7 @@ use crate::stream::{ACCOUNT_SID, AUTH_TOKEN};
 
 const NUMBER: &str = "+14155550199";
 const CALLER: &str = "+14155550100";
+const WAIT: Duration = Duration::from_secs(10);
 const FAQ: &str = "# Delivery\n\nWe deliver within 5 km of the shop. Orders over 30 euros ship free.\n\n\
 # Opening hours\n\nWe are open every day from eleven in the morning until half past nine at night.";
 
@@ -584,5 +585,80 @@ async fn an_engine_that_stays_down_gets_an_apology_in_twilios_voice_and_the_call
         "Twilio apologises, then hangs up: {twiml}"
     );
     assert_eq!(realtime.log().opened, 1, "every reconnect was refused");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn transcript_lines_are_stored_while_the_call_is_still_live() {
+    // Arrange
+    let realtime = FakeRealtime::start(FakeScript {
+        turns: vec![ScriptTurn {
+            caller: "When are you open?".into(),
+            reply: ScriptReply::say("From eleven until half past nine.", 400),
+        }],
+        ..FakeScript::default()
+    })
+    .await
+    .unwrap();
+    let app = spawn_app_with(&[
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("OPENAI_BASE_URL", &realtime.base_url()),
+        ("OPENAI_API_KEY", "sk-test"),
+        ("EMBEDDINGS", "local"),
+    ])
+    .await;
+    let (org, _) = app.org_with_key("Bakery").await;
+    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
+    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
+        .await
+        .unwrap();
+    let call_sid = "CA0000000000000000000000000000live";
+    let options = CallerOptions {
+        audio: speech(std::slice::from_ref(&(2_000..2_800)), 10_000),
+        ..caller(&app, call_sid)
+    };
+
+    // Act: the caller listens, asks at 2 s and stays on until 10 s; meanwhile the table is read
+    // the way a dashboard reloading the live call would, in one statement with the call row.
+    let call = tokio::spawn(async move { place_call(&options).await });
+    let until = tokio::time::Instant::now() + WAIT;
+    let (lines, caller_connected) = loop {
+        let lines: Vec<(String, String)> = sqlx::query_as(
+            "select l.role, l.text from call_transcript_lines l join calls c on c.id = l.call_id \
+              where c.call_sid = $1 and c.ended_at is null order by l.seq",
+        )
+        .bind(call_sid)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+        let caller_connected = !call.is_finished();
+        let caller_line = lines.iter().any(|(role, _)| role == "caller");
+        if caller_line || !caller_connected || tokio::time::Instant::now() > until {
+            break (lines, caller_connected);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    // Assert: the greeting and the question were there before the call ended.
+    let said = |role: &str, text: &str| lines.iter().any(|(r, t)| r == role && t.contains(text));
+    assert!(said("agent", "Hello, how can I help you?"), "{lines:?}");
+    assert!(said("caller", "When are you open?"), "{lines:?}");
+    assert!(
+        caller_connected,
+        "the caller was still on the line when the lines were read"
+    );
+    let report = call.await.unwrap().expect("the call connects");
+    assert!(!report.closed_by_server, "the caller hung up: {report:?}");
+    let (_, reason) = finalised_call(&app, call_sid).await;
+    assert_eq!(reason.as_deref(), Some("caller_hang_up"));
+    let engine_closed = realtime
+        .wait_until(WAIT, |log| log.opened == 1 && log.closed == 1)
+        .await;
+    let log = realtime.log();
+    assert!(
+        engine_closed,
+        "the caller's stop closed the engine socket: opened {}, closed {}",
+        log.opened, log.closed
+    );
     app.stop().await;
 }
