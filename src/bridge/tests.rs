@@ -442,6 +442,49 @@ async fn server_shutdown_hangs_up_finishes_and_closes_the_engine_socket() {
 }
 
 #[tokio::test]
+async fn the_maximum_duration_hangs_up_finishes_and_closes_the_engine_socket() {
+    let mut config = config();
+    config.max_duration = Duration::from_secs(1);
+
+    let mut call = spawn_call_with(FakeScript::default(), config).await;
+
+    let end = tokio::time::timeout(WAIT, &mut call.bridge)
+        .await
+        .expect("bridge ends")
+        .expect("no panic");
+    assert_eq!(end, BridgeEnd::Finished);
+    let Some(Effect::Finish(record)) = call
+        .wait_for_effect(|e| matches!(e, Effect::Finish(_)))
+        .await
+    else {
+        panic!("the call did not finish: {:?}", call.seen_effects);
+    };
+    assert_eq!(record.outcome.reason, EndReason::MaxDuration);
+    assert!(
+        record.outcome.duration_ms >= 1_000,
+        "ended by the limit, after {} ms",
+        record.outcome.duration_ms
+    );
+    assert!(
+        call.wait_for_effect(|e| matches!(e, Effect::HangUp))
+            .await
+            .is_some(),
+        "Twilio is told to hang up: {:?}",
+        call.seen_effects
+    );
+    let closed = call
+        .fake
+        .wait_until(WAIT, |log| log.opened == 1 && log.closed == log.opened)
+        .await;
+    let log = call.fake.log();
+    assert!(
+        closed,
+        "engine socket closed: opened {}, closed {}",
+        log.opened, log.closed
+    );
+}
+
+#[tokio::test]
 async fn a_malformed_twilio_frame_is_dropped_and_the_call_goes_on() {
     let call = spawn_call(FakeScript::default()).await;
 

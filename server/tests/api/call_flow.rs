@@ -444,6 +444,15 @@ async fn the_engine_drops_mid_call_and_the_call_carries_on_without_losing_lines(
         .iter()
         .any(|e| e.to_string().contains("From eleven until half past nine."));
     assert!(restored, "the heard conversation was restored");
+    let engine_closed = realtime
+        .wait_until(WAIT, |log| log.closed == log.opened)
+        .await;
+    let log = realtime.log();
+    assert!(
+        engine_closed,
+        "the second engine socket was closed with the call: opened {}, closed {}",
+        log.opened, log.closed
+    );
     app.stop().await;
 }
 
@@ -585,6 +594,15 @@ async fn an_engine_that_stays_down_gets_an_apology_in_twilios_voice_and_the_call
         "Twilio apologises, then hangs up: {twiml}"
     );
     assert_eq!(realtime.log().opened, 1, "every reconnect was refused");
+    let engine_closed = realtime
+        .wait_until(WAIT, |log| log.closed == log.opened)
+        .await;
+    let log = realtime.log();
+    assert!(
+        engine_closed,
+        "every engine socket that opened was closed: opened {}, closed {}",
+        log.opened, log.closed
+    );
     app.stop().await;
 }
 
