@@ -3,7 +3,10 @@
 //! and the fakes of Twilio REST and OpenAI Realtime. The caller asks a
 //! question the knowledge base answers through the tool, then says goodbye; the agent ends the
 //! call and Twilio is told to hang up. Lines are stored and streamed to the dashboard live.
+//! A transfer is steered from Twilio's side by the test itself (`Phone`), which holds the marks
+//! of the agent's last line to show the hand-off waits for them.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -15,9 +18,13 @@ use switchboard::fakes::twilio::{FakeTwilio, FakeTwilioOptions, SeedNumber};
 use switchboard::fakes::twilio_caller::{CallerOptions, place_call};
 use switchboard::store::agents::{insert_agent, insert_phone_number};
 use switchboard::store::calls::insert_inbound_call;
+use switchboard::twilio::signature::{RequestValidator, SIGNATURE_HEADER};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{MediaStream, TestApp, spawn_app_with};
 use crate::stream::{ACCOUNT_SID, AUTH_TOKEN};
 
 const NUMBER: &str = "+14155550199";
@@ -678,5 +685,331 @@ async fn transcript_lines_are_stored_while_the_call_is_still_live() {
         "the caller's stop closed the engine socket: opened {}, closed {}",
         log.opened, log.closed
     );
+    app.stop().await;
+}
+
+/// Twilio's first move on an inbound call: it posts our voice webhook, signed. Returns the TwiML.
+async fn ring(app: &TestApp, call_sid: &str) -> String {
+    let voice_url = app.url("/twilio/voice");
+    let params = [
+        ("AccountSid", ACCOUNT_SID),
+        ("CallSid", call_sid),
+        ("CallStatus", "ringing"),
+        ("Direction", "inbound"),
+        ("From", CALLER),
+        ("To", NUMBER),
+    ];
+    let signature = RequestValidator::new(AUTH_TOKEN).compute(&voice_url, &params);
+    let response = app
+        .client
+        .post(&voice_url)
+        .header(SIGNATURE_HEADER, signature)
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+/// What the [`Phone`] was sent and did.
+#[derive(Debug, Clone, Default)]
+struct PhoneLog {
+    /// Marks waiting on the phone (held: their audio has not played yet).
+    marks_held: usize,
+    /// The server closed the stream.
+    closed_by_server: bool,
+}
+
+/// Twilio's side of a call, steered by the test: agent audio plays at once and each mark is
+/// echoed when it arrives, unless marks are held (audio still playing); caller audio is sent as
+/// given; dropping `audio` ends the stream as Twilio does when the call leaves it.
+struct Phone {
+    hold: watch::Sender<bool>,
+    audio: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    log: Arc<Mutex<PhoneLog>>,
+    task: JoinHandle<()>,
+}
+
+impl Phone {
+    fn answer(stream: MediaStream) -> Self {
+        let (hold, held) = watch::channel(false);
+        let (audio, frames) = mpsc::unbounded_channel();
+        let log = Arc::new(Mutex::new(PhoneLog::default()));
+        let task = tokio::spawn(run_phone(stream, held, frames, log.clone()));
+        Self {
+            hold,
+            audio: Some(audio),
+            log,
+            task,
+        }
+    }
+
+    fn log(&self) -> PhoneLog {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Holds marks (true) or echoes the held ones and every later one (false).
+    fn hold_marks(&self, hold: bool) {
+        self.hold.send_replace(hold);
+    }
+
+    /// Sends `audio` (8 kHz μ-law) as 20 ms frames in real time.
+    async fn say(&self, audio: &[u8]) {
+        let sender = self.audio.as_ref().expect("the stream is open");
+        let mut pace = tokio::time::interval(Duration::from_millis(20));
+        for frame in audio.chunks(160) {
+            pace.tick().await;
+            sender
+                .send(frame.to_vec())
+                .expect("the phone is on the line");
+        }
+    }
+
+    /// Ends the stream as Twilio does once the call has left it (`stop`, then close).
+    fn end_stream(&mut self) {
+        self.audio = None;
+    }
+}
+
+async fn run_phone(
+    mut stream: MediaStream,
+    mut hold: watch::Receiver<bool>,
+    mut audio: mpsc::UnboundedReceiver<Vec<u8>>,
+    log: Arc<Mutex<PhoneLog>>,
+) {
+    let mut held: Vec<String> = Vec::new();
+    loop {
+        tokio::select! {
+            incoming = stream.socket.next() => {
+                let text = match incoming {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(_)) => continue,
+                    Some(Err(_)) | None => break,
+                };
+                let msg: Value = serde_json::from_str(text.as_str()).expect("JSON from the server");
+                if msg["event"] == "mark" {
+                    let name = msg["mark"]["name"].as_str().unwrap_or_default().to_owned();
+                    if *hold.borrow() {
+                        held.push(name);
+                        log.lock().unwrap().marks_held += 1;
+                    } else {
+                        stream.echo_mark(&name).await;
+                    }
+                }
+            }
+            Ok(()) = hold.changed() => {
+                if !*hold.borrow_and_update() {
+                    for name in std::mem::take(&mut held) {
+                        stream.echo_mark(&name).await;
+                        log.lock().unwrap().marks_held -= 1;
+                    }
+                }
+            }
+            frame = audio.recv() => match frame {
+                Some(frame) => stream.send_media(&frame).await,
+                None => {
+                    stream.stop().await;
+                    // Until the server closes its side too.
+                    while let Some(Ok(_)) = stream.socket.next().await {}
+                    break;
+                }
+            },
+        }
+    }
+    log.lock().unwrap().closed_by_server = true;
+}
+
+/// The REST updates of `call_sid` that gave it new TwiML.
+fn redirects(twilio: &FakeTwilio, call_sid: &str) -> Vec<String> {
+    twilio
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with(&format!("/Calls/{call_sid}.json")))
+        .filter_map(|r| r.param("Twiml").map(str::to_owned))
+        .collect()
+}
+
+/// The stored transcript of `call_sid` so far: `(role, text)` in order.
+async fn stored_lines(app: &TestApp, call_sid: &str) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "select l.role, l.text from call_transcript_lines l join calls c on c.id = l.call_id \
+          where c.call_sid = $1 order by l.seq",
+    )
+    .bind(call_sid)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_agent_transfers_the_caller_once_its_line_has_played_and_twilio_dials_the_number() {
+    // Arrange: an agent with a transfer number; the caller will ask for a person.
+    const TRANSFER_TO: &str = "+14155550123";
+    const LINE_MS: u64 = 600;
+    let realtime = FakeRealtime::start(FakeScript {
+        instructed_audio_ms: LINE_MS,
+        turns: vec![ScriptTurn {
+            caller: "Can I talk to a person, please?".into(),
+            reply: ScriptReply::CallTool {
+                name: "transfer_call".into(),
+                arguments: r#"{"reason":"the caller asked for a person"}"#.into(),
+                then: "Not said: the transfer line is.".into(),
+                then_audio_ms: 300,
+            },
+        }],
+        ..FakeScript::default()
+    })
+    .await
+    .unwrap();
+    let twilio = FakeTwilio::start(FakeTwilioOptions {
+        account_sid: ACCOUNT_SID.into(),
+        auth_token: AUTH_TOKEN.into(),
+        numbers: vec![SeedNumber::new(NUMBER)],
+        ..FakeTwilioOptions::default()
+    })
+    .await
+    .unwrap();
+    let app = spawn_app_with(&[
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("TWILIO_API_BASE", &twilio.base_url()),
+        ("OPENAI_BASE_URL", &realtime.base_url()),
+        ("OPENAI_API_KEY", "sk-test"),
+        ("EMBEDDINGS", "local"),
+    ])
+    .await;
+    let (org, _) = app.org_with_key("Plumbing").await;
+    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
+    sqlx::query("update agents set transfer_number = $2 where id = $1")
+        .bind(agent)
+        .bind(TRANSFER_TO)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
+        .await
+        .unwrap();
+    let call_sid = twilio.start_inbound_call(CALLER, NUMBER);
+    let twiml = ring(&app, &call_sid).await;
+    let stream = app
+        .connect_media_stream(&twiml, AUTH_TOKEN, ACCOUNT_SID, &call_sid)
+        .await;
+    let mut phone = Phone::answer(stream);
+    let until = tokio::time::Instant::now() + WAIT;
+    while !stored_lines(&app, &call_sid)
+        .await
+        .iter()
+        .any(|(role, _)| role == "agent")
+    {
+        assert!(
+            tokio::time::Instant::now() < until,
+            "the greeting never played"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Act: the phone is still playing whatever comes next (its marks wait) when the caller asks
+    // for a person; the agent's transfer line is generated and sent in full.
+    phone.hold_marks(true);
+    phone
+        .say(&speech(std::slice::from_ref(&(0..600)), 1_400))
+        .await;
+    let line_generated = realtime
+        .wait_until(WAIT, |log| {
+            let mut items: Vec<&str> = log
+                .generated_bytes
+                .iter()
+                .map(|(item, _)| item.as_str())
+                .collect();
+            items.dedup();
+            items.len() == 2 && log.generated_ms(items[1]) == LINE_MS
+        })
+        .await;
+    assert!(
+        line_generated,
+        "the greeting and the transfer line: {:?}",
+        realtime.log().generated_bytes
+    );
+    let until = tokio::time::Instant::now() + WAIT;
+    while phone.log().marks_held == 0 {
+        assert!(
+            tokio::time::Instant::now() < until,
+            "no mark after the line"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A transfer that did not wait for the marks would be requested within this time.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before_played = redirects(&twilio, &call_sid);
+    phone.hold_marks(false);
+    // Well within the session's 15 s ending grace, which would transfer without the marks.
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    let after_played = loop {
+        let sent = redirects(&twilio, &call_sid);
+        if !sent.is_empty() || tokio::time::Instant::now() > until {
+            break sent;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    // Assert: Twilio dialled the number once the line had played, and not before.
+    assert_eq!(
+        before_played,
+        Vec::<String>::new(),
+        "nothing before the line played"
+    );
+    let [dial] = after_played.as_slice() else {
+        panic!("one redirect after the line played: {after_played:?}");
+    };
+    assert!(
+        dial.contains(&format!("<Dial>{TRANSFER_TO}</Dial>")),
+        "Twilio dials the transfer number: {dial}"
+    );
+    let lines = stored_lines(&app, &call_sid).await;
+    assert!(
+        lines
+            .iter()
+            .any(|(role, text)| role == "agent" && text.contains("put you through")),
+        "the transfer line was heard: {lines:?}"
+    );
+    let (call_id, reason) = finalised_call(&app, &call_sid).await;
+    assert_eq!(reason.as_deref(), Some("transferred"));
+    let invocations: Vec<(String, String, Value)> = sqlx::query_as(
+        "select name, status, arguments from call_tool_invocations where call_id = $1",
+    )
+    .bind(call_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        invocations,
+        vec![(
+            "transfer_call".into(),
+            "ok".into(),
+            json!({"reason": "the caller asked for a person"})
+        )]
+    );
+    let engine_closed = realtime
+        .wait_until(WAIT, |log| log.opened == 1 && log.closed == 1)
+        .await;
+    let log = realtime.log();
+    assert!(
+        engine_closed,
+        "the engine socket was closed: opened {}, closed {}",
+        log.opened, log.closed
+    );
+    // The call is over for the server, but the stream is Twilio's to end: closing it before
+    // the new TwiML took over would drop the caller. Twilio ends it; the server follows at
+    // once, well before its own 10 s hand-off wait.
+    assert!(
+        !phone.log().closed_by_server,
+        "the stream stayed open for Twilio to take the call over"
+    );
+    phone.end_stream();
+    tokio::time::timeout(Duration::from_secs(3), &mut phone.task)
+        .await
+        .expect("the server closed the stream once Twilio ended it")
+        .unwrap();
     app.stop().await;
 }

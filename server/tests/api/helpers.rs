@@ -2,11 +2,17 @@
 
 use std::collections::HashMap;
 
+use futures::SinkExt;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, LOCATION};
+use serde_json::{Value, json};
 use server::config::Config;
 use server::startup::Application;
 use sqlx::PgPool;
+use switchboard::fakes::twilio_caller::parse_stream;
+use switchboard::twilio::signature::{RequestValidator, SIGNATURE_HEADER};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_util::sync::CancellationToken;
 
 /// A running server on its own fresh database.
@@ -17,6 +23,63 @@ pub(crate) struct TestApp {
     pub(crate) client: reqwest::Client,
     shutdown: CancellationToken,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// A Media Streams WebSocket to the server, as Twilio opens it.
+pub(crate) type MediaSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One call's media stream from Twilio's side, after `connected` and `start`.
+pub(crate) struct MediaStream {
+    pub(crate) socket: MediaSocket,
+    pub(crate) stream_sid: String,
+    account_sid: String,
+    call_sid: String,
+    /// The last `sequenceNumber` sent (Twilio counts every message on the socket).
+    sequence: u64,
+    /// The last `media.chunk` sent.
+    chunk: u64,
+}
+
+impl MediaStream {
+    /// Sends one JSON message, numbered as Twilio numbers them.
+    async fn send(&mut self, mut message: Value) {
+        self.sequence += 1;
+        message["sequenceNumber"] = json!(self.sequence.to_string());
+        self.socket
+            .send(Message::text(message.to_string()))
+            .await
+            .expect("send to the server");
+    }
+
+    /// Sends 20 ms of caller audio (160 bytes of 8 kHz μ-law).
+    pub(crate) async fn send_media(&mut self, audio: &[u8]) {
+        use base64::Engine as _;
+        let payload = base64::engine::general_purpose::STANDARD.encode(audio);
+        self.chunk += 1;
+        let media = json!({
+            "event": "media", "streamSid": self.stream_sid,
+            "media": {"track": "inbound", "chunk": self.chunk.to_string(),
+                      "timestamp": ((self.chunk - 1) * 20).to_string(), "payload": payload},
+        });
+        self.send(media).await;
+    }
+
+    /// Echoes mark `name`: the phone has played the audio sent before it.
+    pub(crate) async fn echo_mark(&mut self, name: &str) {
+        let mark = json!({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}});
+        self.send(mark).await;
+    }
+
+    /// Ends the stream as Twilio does when the call leaves it: `stop`, then the close frame.
+    pub(crate) async fn stop(&mut self) {
+        let stop = json!({
+            "event": "stop", "streamSid": self.stream_sid,
+            "stop": {"accountSid": self.account_sid, "callSid": self.call_sid},
+        });
+        self.send(stop).await;
+        let _ = self.socket.close(None).await;
+    }
 }
 
 /// What a server function answered to a hydrated page.
@@ -219,6 +282,57 @@ impl TestApp {
             .await
             .expect("an API key");
         (org, key)
+    }
+
+    /// Connects the media stream that `twiml` (our voice webhook's answer to call `call_sid`)
+    /// names, as Twilio does: the handshake signed with `auth_token` for the URL as written,
+    /// sent to this server (the URL's host may be a public name), then `connected` and `start`
+    /// with the TwiML's parameters.
+    pub(crate) async fn connect_media_stream(
+        &self,
+        twiml: &str,
+        auth_token: &str,
+        account_sid: &str,
+        call_sid: &str,
+    ) -> MediaStream {
+        let (url, parameters) =
+            parse_stream(twiml).unwrap_or_else(|| panic!("no <Stream> in {twiml}"));
+        let path = &url[url.find("/twilio/stream/").expect("a stream path")..];
+        let local = format!("{}{path}", self.address.replacen("http://", "ws://", 1));
+        let mut request = local.into_client_request().expect("a WebSocket request");
+        let signature = RequestValidator::new(auth_token).compute::<&str, &str>(&url, &[]);
+        request
+            .headers_mut()
+            .insert(SIGNATURE_HEADER, signature.parse().expect("a header value"));
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the stream upgrade is accepted");
+        let stream_sid = format!("MZ{}", uuid::Uuid::new_v4().simple());
+        let mut stream = MediaStream {
+            socket,
+            stream_sid: stream_sid.clone(),
+            account_sid: account_sid.to_owned(),
+            call_sid: call_sid.to_owned(),
+            sequence: 0,
+            chunk: 0,
+        };
+        let connected = json!({"event": "connected", "protocol": "Call", "version": "1.0.0"});
+        stream
+            .socket
+            .send(Message::text(connected.to_string()))
+            .await
+            .expect("send to the server");
+        stream
+            .send(json!({
+                "event": "start", "streamSid": stream_sid,
+                "start": {
+                    "streamSid": stream_sid, "accountSid": account_sid, "callSid": call_sid,
+                    "tracks": ["inbound"], "customParameters": parameters,
+                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                },
+            }))
+            .await;
+        stream
     }
 
     /// Stops the server as SIGTERM would, and waits for it.
