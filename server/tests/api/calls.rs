@@ -1,9 +1,13 @@
 //! `POST /api/v1/calls`: an outbound call is validated, placed through Twilio's REST API (the
-//! fake), and connected to its agent when Twilio calls our voice webhook back.
+//! fake), and connected to its agent when Twilio calls our voice webhook back; its media stream
+//! runs the agent's outbound prompt with the request's context (the OpenAI Realtime fake).
+
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use switchboard::fakes::twilio::{FakeTwilio, FakeTwilioOptions, SeedNumber};
+use switchboard::fakes::openai_realtime::{FakeRealtime, FakeScript};
+use switchboard::fakes::twilio::{CreatedCall, FakeTwilio, FakeTwilioOptions, SeedNumber};
 use switchboard::store::agents::{insert_agent, insert_phone_number};
 use switchboard::twilio::signature::{RequestValidator, SIGNATURE_HEADER};
 use uuid::Uuid;
@@ -13,6 +17,7 @@ use crate::helpers::{TestApp, spawn_app_with};
 const BASE: &str = "https://voice.example.com";
 const OUR_NUMBER: &str = "+14155550199";
 const CALLEE: &str = "+14155550123";
+const WAIT: Duration = Duration::from_secs(10);
 
 async fn place(app: &TestApp, key: &str, body: Value) -> (StatusCode, Value) {
     let response = app
@@ -145,6 +150,119 @@ async fn an_outbound_call_is_placed_and_connected_to_its_agent() {
         .await
         .unwrap();
     assert_eq!(calls, 1, "the answer did not create a second call");
+    app.stop().await;
+}
+
+/// Twilio's next move once `created` is answered: it posts our voice URL, signed like every
+/// webhook; returns the TwiML we answered.
+async fn answer(app: &TestApp, twilio: &FakeTwilio, created: &CreatedCall) -> String {
+    let voice_url = created.url.as_deref().expect("the call has a voice URL");
+    let params = created.voice_webhook_params();
+    let signature = RequestValidator::new(twilio.auth_token()).compute(voice_url, &params);
+    let path = voice_url
+        .strip_prefix(BASE)
+        .expect("a URL under PUBLIC_BASE_URL");
+    let response = app
+        .client
+        .post(app.url(path))
+        .header(SIGNATURE_HEADER, signature)
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_answered_outbound_call_gives_the_engine_the_outbound_prompt_and_the_calls_context() {
+    // Arrange: the fakes, the server, an agent with a prompt for each direction.
+    let twilio = FakeTwilio::start(FakeTwilioOptions {
+        numbers: vec![SeedNumber::new(OUR_NUMBER)],
+        ..FakeTwilioOptions::default()
+    })
+    .await
+    .unwrap();
+    let realtime = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let app = spawn_app_with(&[
+        ("PUBLIC_BASE_URL", BASE),
+        ("TWILIO_ACCOUNT_SID", twilio.account_sid()),
+        ("TWILIO_AUTH_TOKEN", twilio.auth_token()),
+        ("TWILIO_API_BASE", &twilio.base_url()),
+        ("OPENAI_BASE_URL", &realtime.base_url()),
+        ("OPENAI_API_KEY", "sk-test"),
+    ])
+    .await;
+    let (key, agent) = agent_with_number(&app).await;
+    let (inbound_prompt, outbound_prompt) = (
+        "Someone phoned the shop: find out what they need.",
+        "You are calling a customer to confirm their delivery.",
+    );
+    sqlx::query("update agents set inbound_prompt = $2, outbound_prompt = $3 where id = $1")
+        .bind(agent)
+        .bind(inbound_prompt)
+        .bind(outbound_prompt)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let mut dialled = twilio
+        .take_created_calls()
+        .expect("the created-calls channel");
+    let context = json!({"customer": "Ann", "reason": "confirm Friday's delivery"});
+    let (status, body) = place(
+        &app,
+        &key,
+        json!({"agent_id": agent, "to": CALLEE, "context": context}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Act: the callee answers; Twilio fetches our TwiML and opens the stream it names.
+    let created = tokio::time::timeout(WAIT, dialled.recv())
+        .await
+        .expect("Twilio was asked to dial")
+        .expect("a created call");
+    let twiml = answer(&app, &twilio, &created).await;
+    let mut stream = app
+        .connect_media_stream(
+            &twiml,
+            twilio.auth_token(),
+            twilio.account_sid(),
+            &created.sid,
+        )
+        .await;
+    let configured = realtime
+        .wait_until(WAIT, |log| !log.of_type("session.update").is_empty())
+        .await;
+
+    // Assert: the engine was told this call's direction and purpose, not the inbound script.
+    assert!(configured, "no session.update reached the engine");
+    let log = realtime.log();
+    let update = log.of_type("session.update")[0];
+    let instructions = update["session"]["instructions"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no instructions in {update}"));
+    assert!(instructions.contains(outbound_prompt), "{instructions}");
+    assert!(!instructions.contains(inbound_prompt), "{instructions}");
+    let (_, about) = instructions
+        .split_once("# About this call\n")
+        .unwrap_or_else(|| panic!("no context section in {instructions}"));
+    let about = about.split("\n\n").next().unwrap_or_default();
+    assert_eq!(
+        serde_json::from_str::<Value>(about).ok(),
+        Some(context),
+        "the request's context, as given: {instructions}"
+    );
+    stream.stop().await;
+    let engine_closed = realtime
+        .wait_until(WAIT, |log| log.opened == 1 && log.closed == 1)
+        .await;
+    let log = realtime.log();
+    assert!(
+        engine_closed,
+        "the callee's hang-up closed the engine socket: opened {}, closed {}",
+        log.opened, log.closed
+    );
     app.stop().await;
 }
 
