@@ -7,6 +7,10 @@
 //! each 20 ms frame as it arrives must do, so its CPU per call-minute is a lower bound for
 //! `switchboard`'s figure in `call_load` (which also reads Twilio's mark echoes).
 //!
+//! `--relay epoll` runs the relay without tokio: one thread, mio's epoll, edge-triggered reads
+//! until each socket is drained, and `--coalesce-us N` makes it sleep N µs before each wait, so
+//! several arrivals share a wake-up. Both are there to show the floor is the kernel's, not tokio's.
+//!
 //! With `--traffic caller` only the caller's side sends: the agent is silent, and what is left
 //! is the traffic every Twilio bridge carries for the whole call (Twilio streams the caller's
 //! line, silence included, as a frame every 20 ms, and each must reach the engine as it comes).
@@ -14,6 +18,7 @@
 //! ```text
 //! cargo bench -p server --bench relay_floor                       # 10, 100, 200, 500, 1000 calls
 //! cargo bench -p server --bench relay_floor -- --calls 200 --window 30 --traffic caller
+//! cargo bench -p server --bench relay_floor -- --calls 200 --relay epoll --coalesce-us 250
 //! ```
 
 #[path = "support/proc.rs"]
@@ -44,27 +49,58 @@ fn now_us() -> u64 {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let runtime = tokio::runtime::Runtime::new()?;
-    if args.iter().any(|a| a == "--relay") {
-        return runtime.block_on(relay());
-    }
     let mut calls = vec![10, 100, 200, 500, 1000];
     let mut window = Duration::from_secs(20);
     let mut agent_talks = true;
+    let mut relay = RelayKind::Tokio;
+    let mut coalesce = Duration::ZERO;
     for pair in args.windows(2) {
         match pair[0].as_str() {
             "--calls" => calls = pair[1].split(',').filter_map(|n| n.parse().ok()).collect(),
             "--window" => window = Duration::from_secs(pair[1].parse().unwrap_or(20)),
             "--traffic" => agent_talks = pair[1] != "caller",
+            "--relay" if pair[1] == "epoll" => relay = RelayKind::Epoll,
+            "--coalesce-us" => coalesce = Duration::from_micros(pair[1].parse().unwrap_or(0)),
             _ => {}
         }
     }
-    runtime.block_on(load(&calls, window, agent_talks))
+    if args.iter().any(|a| a == RELAY_PROCESS) {
+        return match relay {
+            RelayKind::Tokio => tokio::runtime::Runtime::new()?.block_on(tokio_relay()),
+            RelayKind::Epoll => epoll_relay(coalesce),
+        };
+    }
+    let relay_args = [
+        RELAY_PROCESS.to_owned(),
+        "--relay".to_owned(),
+        relay.name().to_owned(),
+        "--coalesce-us".to_owned(),
+        coalesce.as_micros().to_string(),
+    ];
+    tokio::runtime::Runtime::new()?.block_on(load(&calls, window, agent_talks, &relay_args))
+}
+
+/// Run by the bench as its own child: the relay process.
+const RELAY_PROCESS: &str = "--relay-process";
+
+#[derive(Clone, Copy)]
+enum RelayKind {
+    Tokio,
+    Epoll,
+}
+
+impl RelayKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Tokio => "tokio",
+            Self::Epoll => "epoll",
+        }
+    }
 }
 
 /// The relay process: prints its port, then pairs connections in accept order (caller, engine)
 /// and copies each one's bytes to the other until either closes.
-async fn relay() -> anyhow::Result<()> {
+async fn tokio_relay() -> anyhow::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     println!("{}", listener.local_addr()?.port());
     loop {
@@ -96,6 +132,73 @@ async fn copy(mut from: OwnedReadHalf, mut to: OwnedWriteHalf) {
     }
 }
 
+/// The same relay on one thread with mio's epoll. Connection `2k` is call `k`'s caller and
+/// `2k + 1` its engine; a socket is read until it would block (edge-triggered), each read written
+/// whole to its peer. Sleeping `coalesce` before each wait lets arrivals pile up per wake-up.
+fn epoll_relay(coalesce: Duration) -> anyhow::Result<()> {
+    use mio::{Events, Interest, Poll, Token};
+    const LISTENER: Token = Token(usize::MAX);
+    let mut poll = Poll::new()?;
+    let mut listener = mio::net::TcpListener::bind("127.0.0.1:0".parse()?)?;
+    println!("{}", listener.local_addr()?.port());
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)?;
+    let mut sockets: Vec<mio::net::TcpStream> = Vec::new();
+    let mut events = Events::with_capacity(1024);
+    loop {
+        if !coalesce.is_zero() {
+            std::thread::sleep(coalesce);
+        }
+        poll.poll(&mut events, None)?;
+        for event in &events {
+            if event.token() != LISTENER {
+                pump(&mut sockets, event.token().0);
+                continue;
+            }
+            while let Ok((mut socket, _)) = listener.accept() {
+                socket.set_nodelay(true)?;
+                let token = Token(sockets.len());
+                poll.registry()
+                    .register(&mut socket, token, Interest::READABLE)?;
+                sockets.push(socket);
+                // A caller's bytes that came before its engine was accepted were left unread.
+                pump(&mut sockets, token.0 ^ 1);
+            }
+        }
+    }
+}
+
+/// Copies what socket `from` has to its peer, until it would block; nothing while the peer is
+/// not accepted yet. Writes spin on a full send buffer, which this traffic never fills.
+fn pump(sockets: &mut [mio::net::TcpStream], from: usize) {
+    use std::io::{ErrorKind, Read, Write};
+    let to = from ^ 1;
+    if to >= sockets.len() || from >= sockets.len() {
+        return;
+    }
+    let mut buffer = [0u8; 4096];
+    loop {
+        match sockets[from].read(&mut buffer) {
+            Ok(0) => {
+                let _ = sockets[to].shutdown(std::net::Shutdown::Write);
+                return;
+            }
+            Ok(n) => {
+                let mut rest = &buffer[..n];
+                while !rest.is_empty() {
+                    match sockets[to].write(rest) {
+                        Ok(written) => rest = &rest[written..],
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => std::hint::spin_loop(),
+                        Err(_) => return,
+                    }
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return, // WouldBlock: drained
+        }
+    }
+}
+
 /// What one direction of every call adds to.
 #[derive(Default)]
 struct Direction {
@@ -103,10 +206,17 @@ struct Direction {
     latencies: Mutex<Vec<u32>>,
 }
 
-async fn load(calls: &[usize], window: Duration, agent_talks: bool) -> anyhow::Result<()> {
+async fn load(
+    calls: &[usize],
+    window: Duration,
+    agent_talks: bool,
+    relay_args: &[String],
+) -> anyhow::Result<()> {
     now_us();
     println!(
-        "relay_floor: raw TCP relay, {MESSAGE_BYTES}-byte messages every 20 ms {}",
+        "relay_floor: raw TCP relay ({}, coalescing {} µs), {MESSAGE_BYTES}-byte messages every 20 ms {}",
+        relay_args[2],
+        relay_args[4],
         if agent_talks {
             "both ways"
         } else {
@@ -125,7 +235,7 @@ async fn load(calls: &[usize], window: Duration, agent_talks: bool) -> anyhow::R
         "bench CPU"
     );
     for &n in calls {
-        let mut relay = Relay::start()?;
+        let mut relay = Relay::start(relay_args)?;
         let rss_idle = relay.rss_kib();
         let (inbound, outbound) = (
             Arc::new(Direction::default()),
@@ -253,16 +363,16 @@ async fn receive(socket: OwnedReadHalf, direction: Arc<Direction>) {
     direction.latencies.lock().expect("ok").extend(latencies);
 }
 
-/// The relay: this bench binary again, with `--relay`.
+/// The relay: this bench binary again, as [`RELAY_PROCESS`].
 struct Relay {
     child: Child,
     port: u16,
 }
 
 impl Relay {
-    fn start() -> anyhow::Result<Self> {
+    fn start(args: &[String]) -> anyhow::Result<Self> {
         let mut child = Command::new(std::env::current_exe()?)
-            .arg("--relay")
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()?;
         let mut port = String::new();
