@@ -59,6 +59,17 @@ fn script() -> FakeScript {
     }
 }
 
+/// The caller asks when the shop is open, and the agent tells them.
+fn opening_hours() -> FakeScript {
+    FakeScript {
+        turns: vec![ScriptTurn {
+            caller: "When are you open?".into(),
+            reply: ScriptReply::say("From eleven until half past nine.", 400),
+        }],
+        ..FakeScript::default()
+    }
+}
+
 /// `total_ms` of caller audio (8 kHz μ-law): speech (a loud tone) during `spans`, else silence.
 fn speech(spans: &[std::ops::Range<u64>], total_ms: u64) -> Vec<u8> {
     let mut phase = 0f32;
@@ -96,6 +107,72 @@ async fn finalised_call(app: &TestApp, call_sid: &str) -> (Uuid, Option<String>)
     (id, None)
 }
 
+/// A server with an organization whose agent answers `NUMBER`.
+struct Line {
+    app: TestApp,
+    agent: Uuid,
+    /// The organization's API key.
+    key: String,
+}
+
+/// A server wired to the Realtime fake (and to the Twilio fake, when given) plus `extra`
+/// settings, with an organization whose agent answers `NUMBER`.
+async fn open_line(
+    realtime: &FakeRealtime,
+    twilio: Option<&FakeTwilio>,
+    extra: &[(&str, &str)],
+) -> Line {
+    let realtime_url = realtime.base_url();
+    let twilio_url = twilio.map(FakeTwilio::base_url);
+    // No PUBLIC_BASE_URL: the webhook's own Host decides, so the stream is on loopback.
+    let mut env = vec![
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("OPENAI_BASE_URL", realtime_url.as_str()),
+        ("OPENAI_API_KEY", "sk-test"),
+        ("EMBEDDINGS", "local"),
+    ];
+    if let Some(twilio_url) = &twilio_url {
+        env.extend([
+            ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+            ("TWILIO_API_BASE", twilio_url.as_str()),
+        ]);
+    }
+    env.extend_from_slice(extra);
+    let app = spawn_app_with(&env).await;
+    let (org, key) = app.org_with_key("Bakery").await;
+    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
+    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
+        .await
+        .unwrap();
+    Line { app, agent, key }
+}
+
+/// A Twilio account (the fake) that owns `NUMBER`.
+async fn twilio_with_number() -> FakeTwilio {
+    FakeTwilio::start(FakeTwilioOptions {
+        account_sid: ACCOUNT_SID.into(),
+        auth_token: AUTH_TOKEN.into(),
+        numbers: vec![SeedNumber::new(NUMBER)],
+        ..FakeTwilioOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Waits until every engine socket that opened has been closed, and fails the test if one
+/// is still open after 10 s.
+async fn assert_engine_sockets_closed(realtime: &FakeRealtime) {
+    let closed = realtime
+        .wait_until(WAIT, |log| log.opened > 0 && log.closed == log.opened)
+        .await;
+    let log = realtime.log();
+    assert!(
+        closed,
+        "every engine socket that opened was closed: opened {}, closed {}",
+        log.opened, log.closed
+    );
+}
+
 /// The caller fake's options for a call to `NUMBER` on `app` (audio to be filled in).
 fn caller(app: &TestApp, call_sid: &str) -> CallerOptions {
     CallerOptions {
@@ -114,30 +191,13 @@ fn caller(app: &TestApp, call_sid: &str) -> CallerOptions {
 async fn a_caller_asks_gets_an_answer_from_the_knowledge_base_and_the_agent_hangs_up() {
     // Arrange: the fakes, the server, an agent with a document and a number.
     let realtime = FakeRealtime::start(script()).await.unwrap();
-    let twilio = FakeTwilio::start(FakeTwilioOptions {
-        account_sid: ACCOUNT_SID.into(),
-        auth_token: AUTH_TOKEN.into(),
-        numbers: vec![SeedNumber::new(NUMBER)],
-        ..FakeTwilioOptions::default()
-    })
-    .await
-    .unwrap();
-    // No PUBLIC_BASE_URL: the webhook's own Host decides, so the stream is on loopback.
-    let app = spawn_app_with(&[
-        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
-        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        ("TWILIO_API_BASE", &twilio.base_url()),
-        ("OPENAI_BASE_URL", &realtime.base_url()),
-        ("OPENAI_API_KEY", "sk-test"),
-        ("EMBEDDINGS", "local"),
-        ("RAG_SIMILARITY_THRESHOLD", "0.2"),
-    ])
+    let twilio = twilio_with_number().await;
+    let Line { app, key, .. } = open_line(
+        &realtime,
+        Some(&twilio),
+        &[("RAG_SIMILARITY_THRESHOLD", "0.2")],
+    )
     .await;
-    let (org, key) = app.org_with_key("Pizzeria").await;
-    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
-    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
-        .await
-        .unwrap();
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(FAQ.as_bytes().to_vec()).file_name("faq.md"),
@@ -278,19 +338,8 @@ async fn a_caller_asks_gets_an_answer_from_the_knowledge_base_and_the_agent_hang
         "{seen}"
     );
 
-    let mut log = realtime.log();
-    for _ in 0..100 {
-        if log.closed == log.opened {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        log = realtime.log();
-    }
-    assert_eq!(
-        (log.opened, log.closed),
-        (1, 1),
-        "the engine socket was closed"
-    );
+    assert_engine_sockets_closed(&realtime).await;
+    assert_eq!(realtime.log().opened, 1);
     let _: Uuid = call_id;
     app.stop().await;
 }
@@ -375,27 +424,8 @@ async fn a_business_tool_refuses_invalid_arguments_to_the_model_and_records_ever
 
 #[tokio::test]
 async fn the_engine_drops_mid_call_and_the_call_carries_on_without_losing_lines() {
-    let realtime = FakeRealtime::start(FakeScript {
-        turns: vec![ScriptTurn {
-            caller: "When are you open?".into(),
-            reply: ScriptReply::say("From eleven until half past nine.", 400),
-        }],
-        ..FakeScript::default()
-    })
-    .await
-    .unwrap();
-    let app = spawn_app_with(&[
-        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        ("OPENAI_BASE_URL", &realtime.base_url()),
-        ("OPENAI_API_KEY", "sk-test"),
-        ("EMBEDDINGS", "local"),
-    ])
-    .await;
-    let (org, _) = app.org_with_key("Bakery").await;
-    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
-    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
-        .await
-        .unwrap();
+    let realtime = FakeRealtime::start(opening_hours()).await.unwrap();
+    let Line { app, .. } = open_line(&realtime, None, &[]).await;
     let call_sid = "CA0000000000000000000000000000drop";
 
     // Ask at 2 s; the engine's connection drops at 5 s; ask again at 8 s; hang up at 16 s.
@@ -451,15 +481,7 @@ async fn the_engine_drops_mid_call_and_the_call_carries_on_without_losing_lines(
         .iter()
         .any(|e| e.to_string().contains("From eleven until half past nine."));
     assert!(restored, "the heard conversation was restored");
-    let engine_closed = realtime
-        .wait_until(WAIT, |log| log.closed == log.opened)
-        .await;
-    let log = realtime.log();
-    assert!(
-        engine_closed,
-        "the second engine socket was closed with the call: opened {}, closed {}",
-        log.opened, log.closed
-    );
+    assert_engine_sockets_closed(&realtime).await;
     app.stop().await;
 }
 
@@ -477,19 +499,7 @@ async fn the_caller_barges_in_and_the_agent_stops_where_it_was_heard() {
     })
     .await
     .unwrap();
-    // No PUBLIC_BASE_URL: the webhook's own Host decides, so the stream is on loopback.
-    let app = spawn_app_with(&[
-        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        ("OPENAI_BASE_URL", &realtime.base_url()),
-        ("OPENAI_API_KEY", "sk-test"),
-        ("EMBEDDINGS", "local"),
-    ])
-    .await;
-    let (org, _) = app.org_with_key("Trattoria").await;
-    let agent = insert_agent(&app.pool, org, "Host").await.unwrap();
-    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
-        .await
-        .unwrap();
+    let Line { app, .. } = open_line(&realtime, None, &[]).await;
 
     // The question at 2 s; the caller talks over the answer at 4.5 s.
     let call_sid = "CA00000000000000000000000000bargein";
@@ -551,28 +561,8 @@ async fn the_caller_barges_in_and_the_agent_stops_where_it_was_heard() {
 #[tokio::test]
 async fn an_engine_that_stays_down_gets_an_apology_in_twilios_voice_and_the_call_ends() {
     let realtime = FakeRealtime::start(FakeScript::default()).await.unwrap();
-    let twilio = FakeTwilio::start(FakeTwilioOptions {
-        account_sid: ACCOUNT_SID.into(),
-        auth_token: AUTH_TOKEN.into(),
-        numbers: vec![SeedNumber::new(NUMBER)],
-        ..FakeTwilioOptions::default()
-    })
-    .await
-    .unwrap();
-    let app = spawn_app_with(&[
-        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
-        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        ("TWILIO_API_BASE", &twilio.base_url()),
-        ("OPENAI_BASE_URL", &realtime.base_url()),
-        ("OPENAI_API_KEY", "sk-test"),
-        ("EMBEDDINGS", "local"),
-    ])
-    .await;
-    let (org, _) = app.org_with_key("Garage").await;
-    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
-    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
-        .await
-        .unwrap();
+    let twilio = twilio_with_number().await;
+    let Line { app, .. } = open_line(&realtime, Some(&twilio), &[]).await;
     let call_sid = twilio.start_inbound_call(CALLER, NUMBER);
 
     // The greeting plays; at 1.5 s OpenAI goes down and stays down.
@@ -601,42 +591,15 @@ async fn an_engine_that_stays_down_gets_an_apology_in_twilios_voice_and_the_call
         "Twilio apologises, then hangs up: {twiml}"
     );
     assert_eq!(realtime.log().opened, 1, "every reconnect was refused");
-    let engine_closed = realtime
-        .wait_until(WAIT, |log| log.closed == log.opened)
-        .await;
-    let log = realtime.log();
-    assert!(
-        engine_closed,
-        "every engine socket that opened was closed: opened {}, closed {}",
-        log.opened, log.closed
-    );
+    assert_engine_sockets_closed(&realtime).await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn transcript_lines_are_stored_while_the_call_is_still_live() {
     // Arrange
-    let realtime = FakeRealtime::start(FakeScript {
-        turns: vec![ScriptTurn {
-            caller: "When are you open?".into(),
-            reply: ScriptReply::say("From eleven until half past nine.", 400),
-        }],
-        ..FakeScript::default()
-    })
-    .await
-    .unwrap();
-    let app = spawn_app_with(&[
-        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        ("OPENAI_BASE_URL", &realtime.base_url()),
-        ("OPENAI_API_KEY", "sk-test"),
-        ("EMBEDDINGS", "local"),
-    ])
-    .await;
-    let (org, _) = app.org_with_key("Bakery").await;
-    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
-    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
-        .await
-        .unwrap();
+    let realtime = FakeRealtime::start(opening_hours()).await.unwrap();
+    let Line { app, .. } = open_line(&realtime, None, &[]).await;
     let call_sid = "CA0000000000000000000000000000live";
     let options = CallerOptions {
         audio: speech(std::slice::from_ref(&(2_000..2_800)), 10_000),
@@ -676,15 +639,8 @@ async fn transcript_lines_are_stored_while_the_call_is_still_live() {
     assert!(!report.closed_by_server, "the caller hung up: {report:?}");
     let (_, reason) = finalised_call(&app, call_sid).await;
     assert_eq!(reason.as_deref(), Some("caller_hang_up"));
-    let engine_closed = realtime
-        .wait_until(WAIT, |log| log.opened == 1 && log.closed == 1)
-        .await;
-    let log = realtime.log();
-    assert!(
-        engine_closed,
-        "the caller's stop closed the engine socket: opened {}, closed {}",
-        log.opened, log.closed
-    );
+    assert_engine_sockets_closed(&realtime).await;
+    assert_eq!(realtime.log().opened, 1);
     app.stop().await;
 }
 
@@ -862,32 +818,12 @@ async fn the_agent_transfers_the_caller_once_its_line_has_played_and_twilio_dial
     })
     .await
     .unwrap();
-    let twilio = FakeTwilio::start(FakeTwilioOptions {
-        account_sid: ACCOUNT_SID.into(),
-        auth_token: AUTH_TOKEN.into(),
-        numbers: vec![SeedNumber::new(NUMBER)],
-        ..FakeTwilioOptions::default()
-    })
-    .await
-    .unwrap();
-    let app = spawn_app_with(&[
-        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
-        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        ("TWILIO_API_BASE", &twilio.base_url()),
-        ("OPENAI_BASE_URL", &realtime.base_url()),
-        ("OPENAI_API_KEY", "sk-test"),
-        ("EMBEDDINGS", "local"),
-    ])
-    .await;
-    let (org, _) = app.org_with_key("Plumbing").await;
-    let agent = insert_agent(&app.pool, org, "Front desk").await.unwrap();
+    let twilio = twilio_with_number().await;
+    let Line { app, agent, .. } = open_line(&realtime, Some(&twilio), &[]).await;
     sqlx::query("update agents set transfer_number = $2 where id = $1")
         .bind(agent)
         .bind(TRANSFER_TO)
         .execute(&app.pool)
-        .await
-        .unwrap();
-    insert_phone_number(&app.pool, org, NUMBER, Some(agent))
         .await
         .unwrap();
     let call_sid = twilio.start_inbound_call(CALLER, NUMBER);
@@ -990,15 +926,8 @@ async fn the_agent_transfers_the_caller_once_its_line_has_played_and_twilio_dial
             json!({"reason": "the caller asked for a person"})
         )]
     );
-    let engine_closed = realtime
-        .wait_until(WAIT, |log| log.opened == 1 && log.closed == 1)
-        .await;
-    let log = realtime.log();
-    assert!(
-        engine_closed,
-        "the engine socket was closed: opened {}, closed {}",
-        log.opened, log.closed
-    );
+    assert_engine_sockets_closed(&realtime).await;
+    assert_eq!(realtime.log().opened, 1);
     // The call is over for the server, but the stream is Twilio's to end: closing it before
     // the new TwiML took over would drop the caller. Twilio ends it; the server follows at
     // once, well before its own 10 s hand-off wait.

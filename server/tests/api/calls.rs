@@ -42,21 +42,33 @@ async fn agent_with_number(app: &TestApp) -> (String, Uuid) {
     (key, agent)
 }
 
-#[tokio::test]
-async fn an_outbound_call_is_placed_and_connected_to_its_agent() {
-    let twilio = FakeTwilio::start(FakeTwilioOptions {
+/// A Twilio account (the fake) that owns `OUR_NUMBER`.
+async fn twilio_with_our_number() -> FakeTwilio {
+    FakeTwilio::start(FakeTwilioOptions {
         numbers: vec![SeedNumber::new(OUR_NUMBER)],
         ..FakeTwilioOptions::default()
     })
     .await
-    .unwrap();
-    let app = spawn_app_with(&[
+    .unwrap()
+}
+
+/// The server with a public URL and `twilio`'s account, so it can place calls; plus `extra`.
+async fn spawn_placing_calls(twilio: &FakeTwilio, extra: &[(&str, &str)]) -> TestApp {
+    let twilio_url = twilio.base_url();
+    let mut env = vec![
         ("PUBLIC_BASE_URL", BASE),
         ("TWILIO_ACCOUNT_SID", twilio.account_sid()),
         ("TWILIO_AUTH_TOKEN", twilio.auth_token()),
-        ("TWILIO_API_BASE", &twilio.base_url()),
-    ])
-    .await;
+        ("TWILIO_API_BASE", twilio_url.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    spawn_app_with(&env).await
+}
+
+#[tokio::test]
+async fn an_outbound_call_is_placed_and_connected_to_its_agent() {
+    let twilio = twilio_with_our_number().await;
+    let app = spawn_placing_calls(&twilio, &[]).await;
     let (key, agent) = agent_with_number(&app).await;
     let (_, other_key) = app.org_with_key("Someone Else").await;
 
@@ -177,21 +189,16 @@ async fn answer(app: &TestApp, twilio: &FakeTwilio, created: &CreatedCall) -> St
 #[tokio::test]
 async fn an_answered_outbound_call_gives_the_engine_the_outbound_prompt_and_the_calls_context() {
     // Arrange: the fakes, the server, an agent with a prompt for each direction.
-    let twilio = FakeTwilio::start(FakeTwilioOptions {
-        numbers: vec![SeedNumber::new(OUR_NUMBER)],
-        ..FakeTwilioOptions::default()
-    })
-    .await
-    .unwrap();
+    let twilio = twilio_with_our_number().await;
     let realtime = FakeRealtime::start(FakeScript::default()).await.unwrap();
-    let app = spawn_app_with(&[
-        ("PUBLIC_BASE_URL", BASE),
-        ("TWILIO_ACCOUNT_SID", twilio.account_sid()),
-        ("TWILIO_AUTH_TOKEN", twilio.auth_token()),
-        ("TWILIO_API_BASE", &twilio.base_url()),
-        ("OPENAI_BASE_URL", &realtime.base_url()),
-        ("OPENAI_API_KEY", "sk-test"),
-    ])
+    let realtime_url = realtime.base_url();
+    let app = spawn_placing_calls(
+        &twilio,
+        &[
+            ("OPENAI_BASE_URL", &realtime_url),
+            ("OPENAI_API_KEY", "sk-test"),
+        ],
+    )
     .await;
     let (key, agent) = agent_with_number(&app).await;
     let (inbound_prompt, outbound_prompt) = (
