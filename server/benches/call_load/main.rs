@@ -268,9 +268,14 @@ async fn main() -> anyhow::Result<()> {
             },
         );
     }
+    let (calls, summarised): (i64, i64) =
+        sqlx::query_as("select count(*), count(summary) from calls")
+            .fetch_one(&pool)
+            .await?;
     println!(
         "\nlate: a frame delivered more than 20 ms after it was sent; lost: sent and never delivered."
     );
+    println!("{summarised} of {calls} calls were summarised before their server stopped.");
     println!(
         "server CPU is the switchboard process alone (PostgreSQL apart), kernel its share spent in the kernel; bench CPU is the callers and engine."
     );
