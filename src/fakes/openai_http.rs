@@ -178,6 +178,11 @@ impl FakeOpenAi {
         format!("http://{}/v1", self.addr)
     }
 
+    /// The address it listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
     /// Every request answered so far, in the order answered (arrival order for one client).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.with(|s| s.requests.clone())

@@ -4,13 +4,15 @@
 //! It never detects speech, so the call is two people talking over each other for as long as
 //! the bench likes: the media path at full duplex, which is what the load is about.
 //!
-//! The same address answers each call's summary job (`POST /v1/chat/completions`) at once, as
-//! OpenAI would, so no summary fails and retries in the background of the load.
+//! The same address serves each call's summary job (`POST /v1/chat/completions`) by passing the
+//! connection to the project's OpenAI HTTP fake, as one `OPENAI_BASE_URL` covers both for OpenAI,
+//! so no summary fails and retries in the background of the load.
 //!
 //! When the agent does not talk (`--traffic caller`), the engine instead hears the caller start
 //! speaking at once and never stop, and answers any response at once with no audio: the agent
 //! listens to a monologue, and only the caller's line is streamed.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,10 +40,11 @@ pub(crate) struct EngineTotals {
     pub(crate) connections: AtomicU64,
 }
 
-/// Serves engine connections on `listener` until the process ends. Each `session.update`'s
-/// arrival time (µs) goes to `updates`.
+/// Serves engine connections on `listener` until the process ends, and hands HTTP requests to
+/// `http_api` (the OpenAI HTTP fake). Each `session.update`'s arrival time (µs) goes to `updates`.
 pub(crate) fn serve(
     listener: TcpListener,
+    http_api: SocketAddr,
     totals: Arc<EngineTotals>,
     updates: mpsc::UnboundedSender<u64>,
     agent_talks: bool,
@@ -61,7 +64,7 @@ pub(crate) fn serve(
                     .await
                     .is_ok_and(|n| &method[..n] == b"POST ")
                 {
-                    return summarise(socket).await;
+                    return pass_to(socket, http_api).await;
                 }
                 let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
                 if let Ok(ws) =
@@ -147,40 +150,9 @@ async fn connection(
         .extend(latencies);
 }
 
-/// What the summary job gets back: a chat completion whose content is the summary and outcome.
-const SUMMARY_BODY: &str = r#"{"id":"chatcmpl-load","object":"chat.completion","created":0,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"{\"summary\":\"A load-bench call.\",\"outcome\":{}}","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":100,"completion_tokens":12,"total_tokens":112}}"#;
-
-/// Answers one `POST /v1/chat/completions` (the server's summary of a call that ended) with
-/// [`SUMMARY_BODY`], so no summary job fails and retries in the background of the load.
-async fn summarise(mut socket: tokio::net::TcpStream) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut request = Vec::with_capacity(4096);
-    let mut chunk = [0u8; 4096];
-    loop {
-        let Ok(n) = socket.read(&mut chunk).await else {
-            return;
-        };
-        if n == 0 {
-            return;
-        }
-        request.extend_from_slice(&chunk[..n]);
-        let Some(head_end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&request[..head_end]).to_ascii_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|line| line.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        if request.len() >= head_end + 4 + length {
-            break;
-        }
+/// Joins `socket` to a new connection to `upstream` until either side closes.
+async fn pass_to(mut socket: tokio::net::TcpStream, upstream: SocketAddr) {
+    if let Ok(mut upstream) = tokio::net::TcpStream::connect(upstream).await {
+        let _ = tokio::io::copy_bidirectional(&mut socket, &mut upstream).await;
     }
-    let response = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{SUMMARY_BODY}",
-        SUMMARY_BODY.len()
-    );
-    let _ = socket.write_all(response.as_bytes()).await;
-    let _ = socket.shutdown().await;
 }

@@ -32,6 +32,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
+use switchboard::fakes::openai_http::{FakeOpenAi, FakeOpenAiOptions};
 use switchboard::fakes::twilio::{
     FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio, FakeTwilioOptions,
 };
@@ -96,8 +97,11 @@ async fn main() -> anyhow::Result<()> {
     let engine_url = format!("http://{}/v1", engine_listener.local_addr()?);
     let totals = Arc::new(EngineTotals::default());
     let (updates_tx, mut updates) = mpsc::unbounded_channel();
+    // The summary jobs' chat completions, answered as OpenAI would (see `engine`).
+    let http_api = FakeOpenAi::start(FakeOpenAiOptions::default()).await?;
     engine::serve(
         engine_listener,
+        http_api.addr(),
         totals.clone(),
         updates_tx,
         options.agent_talks,
