@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use switchboard::bridge::{Effect, ToolResult};
-use switchboard::call::Role;
+use switchboard::call::{LiveEvent as CallEvent, Role};
 use switchboard::jobs::JobQueue;
 use switchboard::live::{LiveBus, LiveEvent, LiveMessage};
 use switchboard::store::{calls, transcripts};
@@ -99,6 +99,14 @@ pub async fn handle_effects(
                     }
                 }
                 seq += 1;
+            }
+            Effect::Publish(CallEvent::CallStarted { call_sid: named }) if named != call_sid => {
+                // The signed handshake bound the URL's token to our CallSid, so hang-up and
+                // transfer keep using that one; a `start` naming another call is worth a look.
+                tracing::warn!(
+                    start_call_sid = %named,
+                    "the stream's start names another CallSid than its URL; controlling the URL's call"
+                );
             }
             Effect::Publish(_) => {}
             Effect::RunTool(call) => {

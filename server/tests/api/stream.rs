@@ -460,6 +460,52 @@ async fn shutdown_lets_a_live_call_run_for_the_drain_time_then_ends_it() {
             .unwrap();
     assert_eq!(status, "completed");
     assert_eq!(reason.as_deref(), Some("shutdown"));
+    // Its start named the URL's own call: nothing to report.
+    let call = format!("call_id={call_id}");
+    assert!(crate::helpers::logged_lines_with(&[&call, "names another CallSid"]).is_empty());
+}
+
+#[tokio::test]
+async fn a_start_naming_another_call_sid_is_logged_and_the_call_goes_on() {
+    // Arrange: a signed stream URL for the ringing call.
+    let fake = FakeRealtime::start(FakeScript::default()).await.unwrap();
+    let app = spawn(&fake).await;
+    let (_, call_id) = ringing_call(&app).await;
+    let token = token();
+    let mut socket = open_media_stream(&app, &token, Some(signature(&token)))
+        .await
+        .expect("upgrade accepted");
+    let other = "CAffffffffffffffffffffffffffffffff";
+
+    // Act: its `start` names another call.
+    let start = TwilioInbound::Start(StreamStart {
+        sequence_number: Some(1),
+        stream_sid: STREAM_SID.into(),
+        account_sid: ACCOUNT_SID.into(),
+        call_sid: other.into(),
+        tracks: vec![Track::Inbound],
+        custom_parameters: BTreeMap::new(),
+        media_format: MediaFormat::mulaw_8k(),
+    });
+    socket.send(Message::text(start.to_json())).await.unwrap();
+
+    // Assert: the call is live all the same, and one warning names both the call and the stranger.
+    let first = tokio::time::timeout(WAIT, socket.next()).await;
+    assert!(
+        matches!(first, Ok(Some(Ok(Message::Text(_))))),
+        "the call is live: {first:?}"
+    );
+    let call = format!("call_id={call_id}");
+    let until = tokio::time::Instant::now() + WAIT;
+    let logged = loop {
+        let lines = crate::helpers::logged_lines_with(&[&call, "names another CallSid", other]);
+        if !lines.is_empty() || tokio::time::Instant::now() > until {
+            break lines;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    app.stop().await;
 }
 
 #[tokio::test]
