@@ -138,6 +138,33 @@ const EARLY_AUDIO: &str = "QkVGT1JF";
 const GOOD_AUDIO: &str = "QUZURVI=";
 const BAD_AUDIO: &str = "QUZ*RVI=";
 
+/// Twilio's `start` for our stream, naming `call_sid`, with the `call_id` parameter the TwiML
+/// passes when given.
+fn start_frame(call_sid: &str, call_id: Option<Uuid>) -> Message {
+    let custom_parameters = call_id
+        .map(|id| BTreeMap::from([("call_id".into(), id.to_string())]))
+        .unwrap_or_default();
+    let start = TwilioInbound::Start(StreamStart {
+        sequence_number: Some(1),
+        stream_sid: STREAM_SID.into(),
+        account_sid: ACCOUNT_SID.into(),
+        call_sid: call_sid.into(),
+        tracks: vec![Track::Inbound],
+        custom_parameters,
+        media_format: MediaFormat::mulaw_8k(),
+    });
+    Message::text(start.to_json())
+}
+
+/// Waits for the server's first frame on a started stream: the call is live.
+async fn assert_live(socket: &mut Socket) {
+    let first = tokio::time::timeout(WAIT, socket.next()).await;
+    assert!(
+        matches!(first, Ok(Some(Ok(Message::Text(_))))),
+        "the call is live: {first:?}"
+    );
+}
+
 fn media(payload: &str) -> Value {
     json!({
         "event": "media", "sequenceNumber": "3", "streamSid": STREAM_SID,
@@ -171,16 +198,10 @@ async fn a_signed_stream_plays_the_greeting_stores_its_transcript_and_finishes_t
         .unwrap();
     socket.send(Message::text("{not json")).await.unwrap();
     send(&mut socket, media(EARLY_AUDIO)).await;
-    let start = TwilioInbound::Start(StreamStart {
-        sequence_number: Some(1),
-        stream_sid: STREAM_SID.into(),
-        account_sid: ACCOUNT_SID.into(),
-        call_sid: CALL_SID.into(),
-        tracks: vec![Track::Inbound],
-        custom_parameters: BTreeMap::from([("call_id".into(), call_id.to_string())]),
-        media_format: MediaFormat::mulaw_8k(),
-    });
-    socket.send(Message::text(start.to_json())).await.unwrap();
+    socket
+        .send(start_frame(CALL_SID, Some(call_id)))
+        .await
+        .unwrap();
     let (mut media_frames, mut marks) = (0, 0);
     let until = tokio::time::Instant::now() + WAIT;
     loop {
@@ -426,21 +447,8 @@ async fn shutdown_lets_a_live_call_run_for_the_drain_time_then_ends_it() {
     let mut socket = open_media_stream(&app, &token, Some(signature(&token)))
         .await
         .expect("upgrade accepted");
-    let start = TwilioInbound::Start(StreamStart {
-        sequence_number: Some(1),
-        stream_sid: STREAM_SID.into(),
-        account_sid: ACCOUNT_SID.into(),
-        call_sid: CALL_SID.into(),
-        tracks: vec![Track::Inbound],
-        custom_parameters: BTreeMap::new(),
-        media_format: MediaFormat::mulaw_8k(),
-    });
-    socket.send(Message::text(start.to_json())).await.unwrap();
-    let first = tokio::time::timeout(WAIT, socket.next()).await;
-    assert!(
-        matches!(first, Ok(Some(Ok(Message::Text(_))))),
-        "the call is live: {first:?}"
-    );
+    socket.send(start_frame(CALL_SID, None)).await.unwrap();
+    assert_live(&mut socket).await;
     let pool = app.pool.clone();
 
     // Act: SIGTERM, as far as the server can tell.
@@ -478,23 +486,10 @@ async fn a_start_naming_another_call_sid_is_logged_and_the_call_goes_on() {
     let other = "CAffffffffffffffffffffffffffffffff";
 
     // Act: its `start` names another call.
-    let start = TwilioInbound::Start(StreamStart {
-        sequence_number: Some(1),
-        stream_sid: STREAM_SID.into(),
-        account_sid: ACCOUNT_SID.into(),
-        call_sid: other.into(),
-        tracks: vec![Track::Inbound],
-        custom_parameters: BTreeMap::new(),
-        media_format: MediaFormat::mulaw_8k(),
-    });
-    socket.send(Message::text(start.to_json())).await.unwrap();
+    socket.send(start_frame(other, None)).await.unwrap();
 
     // Assert: the call is live all the same, and one warning names both the call and the stranger.
-    let first = tokio::time::timeout(WAIT, socket.next()).await;
-    assert!(
-        matches!(first, Ok(Some(Ok(Message::Text(_))))),
-        "the call is live: {first:?}"
-    );
+    assert_live(&mut socket).await;
     let call = format!("call_id={call_id}");
     let until = tokio::time::Instant::now() + WAIT;
     let logged = loop {
@@ -529,16 +524,10 @@ async fn an_agent_with_knowledge_search_off_is_not_offered_query_knowledge_base(
         .expect("upgrade accepted");
 
     // Act: the call starts, so the bridge configures the Realtime session.
-    let start = TwilioInbound::Start(StreamStart {
-        sequence_number: Some(1),
-        stream_sid: STREAM_SID.into(),
-        account_sid: ACCOUNT_SID.into(),
-        call_sid: CALL_SID.into(),
-        tracks: vec![Track::Inbound],
-        custom_parameters: BTreeMap::from([("call_id".into(), call_id.to_string())]),
-        media_format: MediaFormat::mulaw_8k(),
-    });
-    socket.send(Message::text(start.to_json())).await.unwrap();
+    socket
+        .send(start_frame(CALL_SID, Some(call_id)))
+        .await
+        .unwrap();
     let configured = fake
         .wait_until(WAIT, |log| !log.of_type("session.update").is_empty())
         .await;
